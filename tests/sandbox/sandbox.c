@@ -1,0 +1,539 @@
+/*
+ * Control of one sandbox directory: xenstored's life cycle under the
+ * hypervisor shim, and the hypervisor's and toolstack's parts in a domain's
+ * life (exist, be introduced, shut down, die, be released).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+#include "sandbox-paths.h"
+
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 5000
+#define POLL_INTERVAL_MS 10
+
+#define sandbox_error(...) fprintf(stderr, "xgm-sandbox: " __VA_ARGS__)
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+void sandbox_default_options(struct sandbox_options *opts)
+{
+	const char *env;
+
+	opts->xenstored = XGM_XENSTORED_PATH;
+	opts->shim = XGM_FAKEHYP_PATH;
+	opts->trace = false;
+	if ((env = getenv("XGM_XENSTORED")) && *env)
+		opts->xenstored = env;
+	if ((env = getenv("XGM_SANDBOX_SHIM")) && *env)
+		opts->shim = env;
+}
+
+int sandbox_file(char *buf, size_t size, const char *dir, const char *name)
+{
+	if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[PATH_MAX];
+	int fd, r = sandbox_file(path, sizeof(path), dir, name);
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+int sandbox_pid(const char *dir)
+{
+	char path[PATH_MAX], buf[32];
+	ssize_t n;
+	long pid;
+	int fd, r = sandbox_file(path, sizeof(path), dir, SANDBOX_PIDFILE);
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 0 || pid > INT_MAX)
+		return -ESRCH;
+	/* Reap it if it is our child that exited, so kill(0) tells the truth. */
+	waitpid((pid_t)pid, NULL, WNOHANG);
+	if (kill((pid_t)pid, 0) < 0)
+		return -ESRCH;
+	return (int)pid;
+}
+
+/* Every socket path in the directory must fit in sun_path. */
+static int check_dir_length(const char *dir)
+{
+	static const char *const longest[] = { SANDBOX_SOCKET, SANDBOX_EVTCHN, "guest-65535" };
+	struct sockaddr_un addr;
+	size_t max = 0;
+
+	for (size_t i = 0; i < sizeof(longest) / sizeof(longest[0]); i++)
+		if (strlen(longest[i]) > max)
+			max = strlen(longest[i]);
+	if (strlen(dir) + 1 + max >= sizeof(addr.sun_path)) {
+		sandbox_error("sandbox directory '%s' is too long for a UNIX socket path "
+			      "(at most %zu bytes)\n", dir, sizeof(addr.sun_path) - 2 - max);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static void print_log_tail(const char *dir)
+{
+	char path[PATH_MAX], buf[2048];
+	ssize_t n;
+	int fd;
+
+	if (sandbox_file(path, sizeof(path), dir, SANDBOX_LOG) < 0)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		fprintf(stderr, "--- %s ---\n%s\n", path, buf);
+	}
+}
+
+static void exec_xenstored(const char *dir, const struct sandbox_options *opts)
+{
+	char log[PATH_MAX], pidfile[PATH_MAX], trace[PATH_MAX], sock[PATH_MAX];
+	char *argv[8];
+	int argc = 0, fd;
+
+	sandbox_file(log, sizeof(log), dir, SANDBOX_LOG);
+	sandbox_file(pidfile, sizeof(pidfile), dir, SANDBOX_PIDFILE);
+	sandbox_file(trace, sizeof(trace), dir, SANDBOX_TRACE);
+	sandbox_file(sock, sizeof(sock), dir, SANDBOX_SOCKET);
+
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	/* Its own session: a ^C meant for the caller must not kill it. */
+	setsid();
+	setenv("LD_PRELOAD", opts->shim, 1);
+	setenv("XGM_SANDBOX_DIR", dir, 1);
+	setenv("XENSTORED_PATH", sock, 1);
+	setenv("XENSTORED_RUNDIR", dir, 1);
+	if (chdir(dir) < 0)
+		_exit(127);
+
+	argv[argc++] = (char *)"xenstored";
+	argv[argc++] = (char *)"--no-fork";
+	argv[argc++] = (char *)"--pid-file";
+	argv[argc++] = pidfile;
+	if (opts->trace) {
+		argv[argc++] = (char *)"--trace-file";
+		argv[argc++] = trace;
+	}
+	argv[argc] = NULL;
+	execv(opts->xenstored, argv);
+	fprintf(stderr, "exec %s: %s\n", opts->xenstored, strerror(errno));
+	_exit(127);
+}
+
+struct xs_handle *sandbox_connect(const char *dir)
+{
+	char sock[PATH_MAX];
+	struct xs_handle *xs;
+
+	if (sandbox_file(sock, sizeof(sock), dir, SANDBOX_SOCKET) < 0) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	/* libxenstore takes the socket from the environment only. */
+	setenv("XENSTORED_PATH", sock, 1);
+	xs = xs_open(0);
+	if (!xs)
+		sandbox_error("cannot connect to xenstored at %s: %s\n", sock, strerror(errno));
+	return xs;
+}
+
+/* What xen-init-dom0 writes on a real host. */
+static int init_dom0(struct xs_handle *xs)
+{
+	if (!xs_write(xs, XBT_NULL, "/local/domain/0/domid", "0", 1) ||
+	    !xs_write(xs, XBT_NULL, "/local/domain/0/name", "Domain-0", 8))
+		return -errno;
+	return 0;
+}
+
+int sandbox_start(const char *dir, const struct sandbox_options *opts)
+{
+	char path[PATH_MAX], page[SANDBOX_PAGE_SIZE] = { 0 };
+	struct domtable *table = NULL;
+	struct xs_handle *xs = NULL;
+	pid_t child;
+	int r, waited;
+
+	r = check_dir_length(dir);
+	if (r < 0)
+		return r;
+	if (access(opts->xenstored, X_OK) < 0) {
+		sandbox_error("%s: %s: the sandbox needs Debian's C xenstored "
+			      "(apt-get install xen-utils-4.17)\n", opts->xenstored, strerror(errno));
+		return -ENOENT;
+	}
+	if (access(opts->shim, R_OK) < 0) {
+		sandbox_error("%s: %s: build the project first (the hypervisor shim)\n",
+			      opts->shim, strerror(errno));
+		return -ENOENT;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		sandbox_error("mkdir %s: %s\n", dir, strerror(errno));
+		return r;
+	}
+	if ((r = sandbox_pid(dir)) > 0) {
+		sandbox_error("a sandbox is already running in %s (xenstored pid %d)\n", dir, r);
+		return -EBUSY;
+	}
+
+	/* A fresh hypervisor: only dom0 exists, its event channel is port 1. */
+	table = malloc(sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	domtable_parse(table, "");
+	r = sandbox_file(path, sizeof(path), dir, SANDBOX_DOMAINS);
+	if (r == 0)
+		r = domtable_save(table, path);
+	free(table);
+	if (r == 0)
+		r = write_file(dir, SANDBOX_XSD_PORT, "1\n", 2);
+	if (r == 0)
+		r = write_file(dir, SANDBOX_XSD_KVA, page, sizeof(page));
+	if (r < 0) {
+		sandbox_error("cannot prepare %s: %s\n", dir, strerror(-r));
+		return r;
+	}
+	sandbox_file(path, sizeof(path), dir, SANDBOX_SOCKET);
+	unlink(path);
+	sandbox_file(path, sizeof(path), dir, SANDBOX_PIDFILE);
+	unlink(path);
+
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (child == 0)
+		exec_xenstored(dir, opts);
+
+	/* Ready when it answers a request on its socket. */
+	for (waited = 0; waited < START_TIMEOUT_MS; waited += POLL_INTERVAL_MS) {
+		int status;
+
+		if (waitpid(child, &status, WNOHANG) == child) {
+			sandbox_error("xenstored exited during start-up\n");
+			print_log_tail(dir);
+			return -ECHILD;
+		}
+		sandbox_file(path, sizeof(path), dir, SANDBOX_SOCKET);
+		if (access(path, F_OK) == 0) {
+			setenv("XENSTORED_PATH", path, 1);
+			xs = xs_open(0);
+			if (xs)
+				break;
+		}
+		sleep_ms(POLL_INTERVAL_MS);
+	}
+	if (!xs) {
+		sandbox_error("xenstored did not answer within %d ms\n", START_TIMEOUT_MS);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		print_log_tail(dir);
+		return -ETIMEDOUT;
+	}
+	r = init_dom0(xs);
+	xs_close(xs);
+	if (r < 0)
+		sandbox_error("cannot write dom0's home: %s\n", strerror(-r));
+	return r;
+}
+
+int sandbox_stop(const char *dir)
+{
+	int pid = sandbox_pid(dir), waited;
+
+	if (pid < 0) {
+		sandbox_error("no sandbox is running in %s\n", dir);
+		return pid;
+	}
+	kill(pid, SIGTERM);
+	for (waited = 0; waited < STOP_TIMEOUT_MS; waited += POLL_INTERVAL_MS) {
+		if (sandbox_pid(dir) < 0)
+			return 0;
+		sleep_ms(POLL_INTERVAL_MS);
+	}
+	kill(pid, SIGKILL);
+	while (sandbox_pid(dir) > 0)
+		sleep_ms(POLL_INTERVAL_MS);
+	return 0;
+}
+
+/* ---- the hypervisor's part ---- */
+
+/* Load, change and save the domain table under its lock. */
+typedef int domtable_edit_fn(struct domtable *table, unsigned int domid, void *arg);
+
+static int domtable_edit(const char *dir, unsigned int domid, domtable_edit_fn *edit,
+			 void *arg)
+{
+	char path[PATH_MAX], lock[PATH_MAX];
+	struct domtable *table;
+	int fd, r;
+
+	if ((r = sandbox_file(path, sizeof(path), dir, SANDBOX_DOMAINS)) < 0 ||
+	    (r = sandbox_file(lock, sizeof(lock), dir, SANDBOX_DOMAINS_LOCK)) < 0)
+		return r;
+	table = malloc(sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = domtable_load(table, path);
+	if (r == 0)
+		r = edit(table, domid, arg);
+	if (r == 0)
+		r = domtable_save(table, path);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(table);
+	return r;
+}
+
+static int edit_add(struct domtable *table, unsigned int domid, void *arg)
+{
+	if (domtable_find(table, domid))
+		return -EEXIST;
+	return domtable_set(table, domid, DOMSTATE_RUNNING);
+}
+
+static int edit_state(struct domtable *table, unsigned int domid, void *arg)
+{
+	struct domtable_entry *e = domtable_find(table, domid);
+
+	if (!e)
+		return -ESRCH;
+	e->state = *(enum domstate *)arg;
+	return 0;
+}
+
+static int edit_remove(struct domtable *table, unsigned int domid, void *arg)
+{
+	return domtable_remove(table, domid) ? 0 : -ESRCH;
+}
+
+/* VIRQ_DOM_EXC: xenstored rescans every domain's state. */
+static int raise_dom_exc(const char *dir)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd, r = 0;
+
+	if (sandbox_file(addr.sun_path, sizeof(addr.sun_path), dir, SANDBOX_EVTCHN) < 0)
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, SANDBOX_KICK_VIRQ, strlen(SANDBOX_KICK_VIRQ), 0,
+		   (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int sandbox_domain_set_state(const char *dir, unsigned int domid, enum domstate state)
+{
+	int r = domtable_edit(dir, domid, edit_state, &state);
+
+	if (r < 0) {
+		sandbox_error("domain %u: %s\n", domid, r == -ESRCH ? "no such domain" : strerror(-r));
+		return r;
+	}
+	return raise_dom_exc(dir);
+}
+
+int sandbox_domain_destroy(const char *dir, unsigned int domid)
+{
+	int r;
+
+	if (domid == 0) {
+		sandbox_error("dom0 cannot be destroyed\n");
+		return -EINVAL;
+	}
+	r = domtable_edit(dir, domid, edit_remove, NULL);
+	if (r < 0) {
+		sandbox_error("domain %u: %s\n", domid, r == -ESRCH ? "no such domain" : strerror(-r));
+		return r;
+	}
+	return raise_dom_exc(dir);
+}
+
+/* ---- the toolstack's part ---- */
+
+/* Subtrees of the domain home the guest may write, as xenopsd creates them. */
+static const char *const guest_writable[] = {
+	"device", "device/vbd", "device/9pfs", "device/vif", "feature", "error",
+	"drivers", "control", "attr", "xenserver/attr", "data", "messages",
+	"vm-data", "hvmloader", "rrd",
+};
+
+static int write_home(struct xs_handle *xs, xs_transaction_t t, unsigned int domid,
+		      const char *name)
+{
+	struct xs_permissions ro[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE }, { .id = domid, .perms = XS_PERM_READ },
+	};
+	struct xs_permissions rw[1] = { { .id = domid, .perms = XS_PERM_NONE } };
+	char home[64], path[128], uuid[40], vm[64], domid_str[16];
+
+	snprintf(home, sizeof(home), "/local/domain/%u", domid);
+	/* A stable, recognisable uuid per domid. */
+	snprintf(uuid, sizeof(uuid), "00000000-0000-4000-8000-%012x", domid);
+	snprintf(vm, sizeof(vm), "/vm/%s", uuid);
+	snprintf(domid_str, sizeof(domid_str), "%u", domid);
+
+#define W(p, v) do { if (!xs_write(xs, t, (p), (v), strlen(v))) return -errno; } while (0)
+	if (!xs_rm(xs, t, home) && errno != ENOENT)
+		return -errno;
+	W(home, "");
+	if (!xs_set_permissions(xs, t, home, ro, 2))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/name", home);
+	W(path, name);
+	snprintf(path, sizeof(path), "%s/domid", home);
+	W(path, domid_str);
+	snprintf(path, sizeof(path), "%s/vm", home);
+	W(path, vm);
+	snprintf(path, sizeof(path), "%s/uuid", vm);
+	W(path, uuid);
+	snprintf(path, sizeof(path), "%s/name", vm);
+	W(path, name);
+	for (size_t i = 0; i < sizeof(guest_writable) / sizeof(guest_writable[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", home, guest_writable[i]);
+		W(path, "");
+		if (!xs_set_permissions(xs, t, path, rw, 1))
+			return -errno;
+	}
+#undef W
+	return 0;
+}
+
+static int create_ring(const char *dir, unsigned int domid)
+{
+	char name[32], page[SANDBOX_PAGE_SIZE] = { 0 };
+
+	snprintf(name, sizeof(name), SANDBOX_RING_FMT, domid);
+	/* A zeroed page: a reused domid starts with a fresh ring. */
+	return write_file(dir, name, page, sizeof(page));
+}
+
+int sandbox_domain_create(const char *dir, struct xs_handle *xs, unsigned int domid,
+			  const char *name, bool introduce)
+{
+	int r;
+
+	if (domid == 0 || domid >= 0x7ff0) {
+		sandbox_error("domid %u is not a guest domid (1..32751)\n", domid);
+		return -EINVAL;
+	}
+	r = create_ring(dir, domid);
+	if (r == 0)
+		r = domtable_edit(dir, domid, edit_add, NULL);
+	if (r < 0) {
+		sandbox_error("domain %u: %s\n", domid,
+			      r == -EEXIST ? "already exists" : strerror(-r));
+		return r;
+	}
+	/* As libxl: the home is complete before the domain is introduced. */
+	for (;;) {
+		xs_transaction_t t = xs_transaction_start(xs);
+
+		if (t == XBT_NULL)
+			return -errno;
+		r = write_home(xs, t, domid, name);
+		if (r < 0) {
+			xs_transaction_end(xs, t, true);
+			sandbox_error("domain %u: writing its home: %s\n", domid, strerror(-r));
+			return r;
+		}
+		if (xs_transaction_end(xs, t, false))
+			break;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return introduce ? sandbox_domain_introduce(dir, xs, domid) : 0;
+}
+
+int sandbox_domain_introduce(const char *dir, struct xs_handle *xs, unsigned int domid)
+{
+	/* The mfn is only compared on re-introduction; port 1 is the guest's end. */
+	if (!xs_introduce_domain(xs, domid, domid, 1)) {
+		int r = -errno;
+
+		sandbox_error("introduce domain %u: %s\n", domid, strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+int sandbox_domain_release(struct xs_handle *xs, unsigned int domid)
+{
+	if (!xs_release_domain(xs, domid)) {
+		int r = -errno;
+
+		sandbox_error("release domain %u: %s\n", domid, strerror(errno));
+		return r;
+	}
+	return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * Control of one sandbox: start and stop the real xenstored under the
+ * hypervisor shim in a private directory, and play the hypervisor and the
+ * toolstack for its domains. Errors are printed to stderr and returned as
+ * negative errno.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <xenstore.h>
+
+#include "domtable.h"
+
+struct sandbox_options {
+	const char *xenstored;	/* the daemon binary */
+	const char *shim;	/* libxgm-fakehyp.so */
+	bool trace;		/* xenstored -T <dir>/xenstored.trace */
+};
+
+/* Defaults from the build, overridden by $XGM_XENSTORED and $XGM_SANDBOX_SHIM. */
+void sandbox_default_options(struct sandbox_options *opts);
+
+int sandbox_file(char *buf, size_t size, const char *dir, const char *name);
+
+int sandbox_start(const char *dir, const struct sandbox_options *opts);
+int sandbox_stop(const char *dir);
+/* xenstored's pid, or a negative errno when it is not running. */
+int sandbox_pid(const char *dir);
+
+/* A libxenstore connection to the sandbox as dom0 (NULL + message on error). */
+struct xs_handle *sandbox_connect(const char *dir);
+
+/*
+ * As the toolstack: the domain comes to exist for the hypervisor, gets its
+ * home under /local/domain/<domid> written the way libxl does, and, when
+ * introduce is set, is introduced (firing @introduceDomain).
+ */
+int sandbox_domain_create(const char *dir, struct xs_handle *xs, unsigned int domid,
+			  const char *name, bool introduce);
+int sandbox_domain_introduce(const char *dir, struct xs_handle *xs, unsigned int domid);
+/* XS_RELEASE, firing @releaseDomain, as a toolstack does after destroying. */
+int sandbox_domain_release(struct xs_handle *xs, unsigned int domid);
+/* As the hypervisor: change the state and raise VIRQ_DOM_EXC. */
+int sandbox_domain_set_state(const char *dir, unsigned int domid, enum domstate state);
+/* As the hypervisor: the domain no longer exists; raise VIRQ_DOM_EXC. */
+int sandbox_domain_destroy(const char *dir, unsigned int domid);
