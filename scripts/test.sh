@@ -1,0 +1,48 @@
+#!/bin/bash
+# Runs every test: installs what is missing, builds with warnings as errors,
+# runs the whole suite, then again under AddressSanitizer and UBSan, and
+# prints one summary line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh || exit 1
+
+# One summary over every build's testlog.json.
+summarize() {
+	python3 - "$@" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for log in sys.argv[1:]:
+    try:
+        lines = open(log).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+}
+
+status=0
+run_build() {	# run_build DIR [meson options...]
+	local dir=$1; shift
+	if [ ! -d "$dir" ]; then
+		meson setup "$dir" -Dwerror=true "$@" >/dev/null || return 1
+	fi
+	ninja -C "$dir" >/dev/null || { ninja -C "$dir"; return 1; }
+	rm -f "$dir/meson-logs/testlog.json"
+	meson test -C "$dir" --print-errorlogs "${MESON_TEST_ARGS[@]}" || status=1
+}
+
+MESON_TEST_ARGS=("$@")
+run_build build || status=1
+run_build build-sanitize -Db_sanitize=address,undefined -Db_lundef=false || status=1
+
+summarize build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json
+exit $status

@@ -1,0 +1,100 @@
+/*
+ * Helpers for tests against a sandbox: start one in a private directory,
+ * and read watch events with a time bound so no test can hang.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+#include "sandbox-test.h"
+
+void sandbox_test_start(char *dir)
+{
+	struct sandbox_options opts;
+
+	sandbox_default_options(&opts);
+	if (access(opts.xenstored, X_OK) < 0) {
+		fprintf(stderr, "skip: %s is not installed\n", opts.xenstored);
+		exit(77);
+	}
+	strcpy(dir, "/tmp/xgm-sb-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	if (sandbox_start(dir, &opts) < 0)
+		exit(1);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void sandbox_test_stop(const char *dir)
+{
+	sandbox_stop(dir);
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool sandbox_test_next_event(struct xs_handle *xs, int timeout_ms,
+			     char *path, char *token, size_t size)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		char **ev = xs_check_watch(xs);
+		struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
+		long left;
+
+		if (ev) {
+			snprintf(path, size, "%s", ev[XS_WATCH_PATH]);
+			snprintf(token, size, "%s", ev[XS_WATCH_TOKEN]);
+			free(ev);
+			return true;
+		}
+		left = deadline - now_ms();
+		if (left <= 0)
+			return false;
+		poll(&pfd, 1, (int)left);
+	}
+}
+
+bool sandbox_test_wait_event(struct xs_handle *xs, int timeout_ms,
+			     const char *path, const char *token)
+{
+	long deadline = now_ms() + timeout_ms;
+	char p[1024], t[1024];
+
+	while (now_ms() < deadline) {
+		if (!sandbox_test_next_event(xs, (int)(deadline - now_ms()), p, t, sizeof(p)))
+			return false;
+		if (strcmp(p, path) == 0 && strcmp(t, token) == 0)
+			return true;
+	}
+	return false;
+}
+
+void sandbox_test_drain(struct xs_handle *xs)
+{
+	char p[1024], t[1024];
+
+	while (sandbox_test_next_event(xs, 50, p, t, sizeof(p)))
+		;
+}

@@ -1,0 +1,25 @@
+/*
+ * Helpers for tests that run against a sandbox: a private sandbox per test
+ * process, and waiting for xenstore watch events with a time bound.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <xenstore.h>
+
+/* Starts a sandbox in a fresh /tmp directory written to dir (PATH_MAX). Exits 77 (skip) without xenstored. */
+void sandbox_test_start(char *dir);
+/* Stops it and removes the directory. */
+void sandbox_test_stop(const char *dir);
+
+/*
+ * Waits up to timeout_ms for a watch event; returns true and fills path and
+ * token (each size bytes) when one came.
+ */
+bool sandbox_test_next_event(struct xs_handle *xs, int timeout_ms,
+			     char *path, char *token, size_t size);
+/* Waits for an event with exactly this path and token, skipping others. */
+bool sandbox_test_wait_event(struct xs_handle *xs, int timeout_ms,
+			     const char *path, const char *token);
+/* Drops every event already queued. */
+void sandbox_test_drain(struct xs_handle *xs);

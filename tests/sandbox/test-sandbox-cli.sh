@@ -1,0 +1,60 @@
+#!/bin/bash
+# The sandbox as a person uses it: xgm-sandbox plus Debian's xenstore-utils.
+set -u
+SB=$1
+fails=0
+check() {	# check DESCRIPTION COMMAND... : the command must succeed
+	local what=$1; shift
+	if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fails=$((fails + 1)); fi
+}
+[ -x /usr/lib/xen-4.17/bin/xenstored ] || { echo "skip: xen-utils-4.17 is not installed"; exit 77; }
+
+dir=$(mktemp -d /tmp/xgm-sbcli-XXXXXX)
+export XGM_SANDBOX_DIR=$dir
+trap '"$SB" stop >/dev/null 2>&1; rm -rf "$dir"' EXIT
+
+# Refusals come with a reason.
+long=/tmp/$(printf 'x%.0s' $(seq 1 100))
+out=$("$SB" -d "$long" start 2>&1)
+check "a socket path too long is refused" test $? -ne 0
+check "... saying why" grep -q "too long for a UNIX socket" <<<"$out"
+out=$(XGM_XENSTORED=/nonexistent/xenstored "$SB" start 2>&1)
+check "a missing xenstored is refused" test $? -ne 0
+check "... naming the package" grep -q "xen-utils-4.17" <<<"$out"
+
+check "start" "$SB" start
+check "status says running" "$SB" status
+out=$("$SB" start 2>&1)
+check "a second start in the same directory is refused" grep -q "already running" <<<"$out"
+export $("$SB" env)
+
+watch_out=$dir/watch.out
+timeout 10 xenstore-watch -n 3 @introduceDomain >"$watch_out" &
+watcher=$!
+sleep 0.3
+check "create and introduce a domain" "$SB" create 12 web12
+check "xenstore-read sees the toolstack's keys" test "$(xenstore-read /local/domain/12/name)" = web12
+check "the guest writes over its ring" "$SB" guest 12 write data/os_name Debian
+check "dom0 reads what the guest wrote" test "$(xenstore-read /local/domain/12/data/os_name)" = Debian
+check "the guest reads it back" test "$("$SB" guest 12 read data/os_name)" = Debian
+check "the guest may not write the toolstack's name" bash -c "! '$SB' guest 12 write name x 2>/dev/null"
+check "the guest may not read dom0's keys" bash -c "! '$SB' guest 12 read /local/domain/0/name 2>/dev/null"
+check "xenstore-write and xenstore-ls as dom0" bash -c "xenstore-write /local/domain/12/attr/x 1 && xenstore-ls /local/domain/12/attr | grep -q 'x = \"1\"'"
+check "xenstore-rm" bash -c "xenstore-rm /local/domain/12/attr/x && ! xenstore-read /local/domain/12/attr/x 2>/dev/null"
+check "a second domain" "$SB" create 13
+wait $watcher
+check "xenstore-watch saw the initial event and two introductions" test "$(grep -c '^@introduceDomain' "$watch_out")" = 3
+
+timeout 10 xenstore-watch -n 3 @releaseDomain >"$watch_out" &
+watcher=$!
+sleep 0.3
+check "crash domain 12" "$SB" crash 12
+check "release domain 13" "$SB" release 13
+wait $watcher
+check "xenstore-watch saw both releases" test "$(grep -c '^@releaseDomain' "$watch_out")" = 3
+check "destroy" "$SB" destroy 12
+check "stop" "$SB" stop
+check "status says stopped" bash -c "! '$SB' status >/dev/null"
+
+echo "$fails failed"
+[ "$fails" -eq 0 ]
