@@ -1,0 +1,293 @@
+/*
+ * The per-domain key store: a sorted array of entries with binary search.
+ * For the 50-2000 keys a domain has, inserting by memmove costs less than a
+ * tree or a hash plus a sort every time metrics iterate a prefix.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/keyset.h"
+
+struct entry {
+	char *path;		/* one block: path NUL value NUL */
+	char *value;		/* points into the block */
+	size_t path_len, len;
+};
+
+struct keyset {
+	struct keyset_limits limits;
+	struct entry *entries;
+	size_t count, cap;
+	size_t bytes;
+	bool limit_reached;
+};
+
+struct keyset *keyset_new(const struct keyset_limits *limits)
+{
+	struct keyset *ks = calloc(1, sizeof(*ks));
+
+	if (!ks)
+		return NULL;
+	if (limits) {
+		ks->limits = *limits;
+	} else {
+		ks->limits.max_keys = KEYSET_DEFAULT_MAX_KEYS;
+		ks->limits.max_bytes = KEYSET_DEFAULT_MAX_BYTES;
+	}
+	return ks;
+}
+
+void keyset_free(struct keyset *ks)
+{
+	if (!ks)
+		return;
+	for (size_t i = 0; i < ks->count; i++)
+		free(ks->entries[i].path);
+	free(ks->entries);
+	free(ks);
+}
+
+/* First index whose path is >= key. */
+static size_t lower_bound(const struct keyset *ks, const char *key)
+{
+	size_t lo = 0, hi = ks->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(ks->entries[mid].path, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* [*first, *end): the entries whose path starts with prefix[0..plen). */
+static void prefix_range(const struct keyset *ks, const char *prefix, size_t plen,
+			 size_t *first, size_t *end)
+{
+	size_t lo = 0, hi = ks->count;
+
+	/* Both predicates are monotone over the sorted array. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strncmp(ks->entries[mid].path, prefix, plen) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	hi = ks->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strncmp(ks->entries[mid].path, prefix, plen) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*end = lo;
+}
+
+static bool found(const struct keyset *ks, size_t i, const char *path)
+{
+	return i < ks->count && strcmp(ks->entries[i].path, path) == 0;
+}
+
+static char *make_block(const char *path, size_t path_len, const char *value, size_t len)
+{
+	char *b = malloc(path_len + 1 + len + 1);
+
+	if (!b)
+		return NULL;
+	memcpy(b, path, path_len + 1);
+	if (len)
+		memcpy(b + path_len + 1, value, len);
+	b[path_len + 1 + len] = '\0';
+	return b;
+}
+
+static void remove_range(struct keyset *ks, size_t first, size_t end)
+{
+	for (size_t i = first; i < end; i++) {
+		ks->bytes -= ks->entries[i].path_len + ks->entries[i].len;
+		free(ks->entries[i].path);
+	}
+	memmove(&ks->entries[first], &ks->entries[end],
+		(ks->count - end) * sizeof(ks->entries[0]));
+	ks->count -= end - first;
+}
+
+static int grow(struct keyset *ks)
+{
+	size_t cap = ks->cap ? 2 * ks->cap : 16;
+	struct entry *e;
+
+	if (cap > ks->limits.max_keys)
+		cap = ks->limits.max_keys;
+	if (cap <= ks->count || cap > SIZE_MAX / sizeof(*e))
+		return -ENOMEM;
+	e = realloc(ks->entries, cap * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	ks->entries = e;
+	ks->cap = cap;
+	return 0;
+}
+
+static int refuse(struct keyset *ks)
+{
+	ks->limit_reached = true;
+	return -ENOSPC;
+}
+
+int keyset_set(struct keyset *ks, const char *path, const char *value, size_t len)
+{
+	size_t path_len = strlen(path), i;
+	struct entry *e;
+	char *block;
+
+	if (!path_len)
+		return -EINVAL;
+	if (path_len > KEYSET_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (len > KEYSET_VALUE_MAX)
+		return -E2BIG;
+
+	i = lower_bound(ks, path);
+	if (found(ks, i, path)) {
+		e = &ks->entries[i];
+		if (e->len == len && memcmp(e->value, value, len) == 0)
+			return KEYSET_SAME;
+		if (ks->bytes - e->len + len > ks->limits.max_bytes) {
+			remove_range(ks, i, i + 1);
+			return refuse(ks);
+		}
+		block = make_block(path, path_len, value, len);
+		if (!block)
+			return -ENOMEM;
+		ks->bytes = ks->bytes - e->len + len;
+		free(e->path);
+		e->path = block;
+		e->value = block + path_len + 1;
+		e->len = len;
+		return KEYSET_CHANGED;
+	}
+
+	if (ks->count >= ks->limits.max_keys ||
+	    path_len + len > ks->limits.max_bytes - ks->bytes)
+		return refuse(ks);
+	if (ks->count == ks->cap && grow(ks) < 0)
+		return -ENOMEM;
+	block = make_block(path, path_len, value, len);
+	if (!block)
+		return -ENOMEM;
+	memmove(&ks->entries[i + 1], &ks->entries[i], (ks->count - i) * sizeof(ks->entries[0]));
+	ks->entries[i] = (struct entry){
+		.path = block,
+		.value = block + path_len + 1,
+		.path_len = path_len,
+		.len = len,
+	};
+	ks->count++;
+	ks->bytes += path_len + len;
+	return KEYSET_CHANGED;
+}
+
+int keyset_remove(struct keyset *ks, const char *path)
+{
+	size_t i = lower_bound(ks, path);
+
+	if (!found(ks, i, path))
+		return 0;
+	remove_range(ks, i, i + 1);
+	return 1;
+}
+
+int keyset_remove_subtree(struct keyset *ks, const char *path)
+{
+	char prefix[KEYSET_PATH_MAX + 2];
+	size_t plen = strlen(path), first, end;
+	int n = 0;
+
+	while (plen && path[plen - 1] == '/')
+		plen--;
+	if (!plen) {
+		n = (int)ks->count;
+		remove_range(ks, 0, ks->count);
+		return n;
+	}
+	/* Nothing that long can be stored, so nothing can be under it. */
+	if (plen > KEYSET_PATH_MAX)
+		return 0;
+	memcpy(prefix, path, plen);
+	prefix[plen] = '\0';
+	n = keyset_remove(ks, prefix);
+	prefix[plen++] = '/';
+	prefix_range(ks, prefix, plen, &first, &end);
+	remove_range(ks, first, end);
+	return n + (int)(end - first);
+}
+
+const char *keyset_get(const struct keyset *ks, const char *path, size_t *len)
+{
+	size_t i = lower_bound(ks, path);
+
+	if (!found(ks, i, path))
+		return NULL;
+	if (len)
+		*len = ks->entries[i].len;
+	return ks->entries[i].value;
+}
+
+size_t keyset_count(const struct keyset *ks)
+{
+	return ks->count;
+}
+
+size_t keyset_bytes(const struct keyset *ks)
+{
+	return ks->bytes;
+}
+
+const struct keyset_limits *keyset_limits(const struct keyset *ks)
+{
+	return &ks->limits;
+}
+
+bool keyset_limit_reached(const struct keyset *ks)
+{
+	return ks->limit_reached;
+}
+
+bool keyset_clear_limit(struct keyset *ks)
+{
+	if (!ks->limit_reached || ks->count >= ks->limits.max_keys ||
+	    ks->bytes >= ks->limits.max_bytes)
+		return false;
+	ks->limit_reached = false;
+	return true;
+}
+
+void keyset_iter_init(struct keyset_iter *it, const struct keyset *ks, const char *prefix)
+{
+	it->ks = ks;
+	prefix_range(ks, prefix, strlen(prefix), &it->pos, &it->end);
+}
+
+bool keyset_iter_next(struct keyset_iter *it, const char **path, const char **value, size_t *len)
+{
+	const struct entry *e;
+
+	if (it->pos >= it->end)
+		return false;
+	e = &it->ks->entries[it->pos++];
+	*path = e->path;
+	*value = e->value;
+	*len = e->len;
+	return true;
+}
