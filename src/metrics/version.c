@@ -1,0 +1,92 @@
+/*
+ * PV tools version parsing and comparison. Guests write these strings with
+ * every imaginable mistake, so nothing here trusts libc's lenient strtol.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "metrics/version.h"
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int parse_digits(const char *s, size_t len, long long *out)
+{
+	long long v = 0;
+
+	if (!len)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		int d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = s[i] - '0';
+		if (v > (LLONG_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int version_parse_number(const char *s, size_t len, long long *out)
+{
+	while (len && is_blank(s[0])) {
+		s++;
+		len--;
+	}
+	while (len && is_blank(s[len - 1]))
+		len--;
+	return parse_digits(s, len, out);
+}
+
+bool pv_version_from_parts(struct pv_version *out,
+			   const char *const part[PV_VERSION_PARTS],
+			   const size_t len[PV_VERSION_PARTS])
+{
+	bool ok[PV_VERSION_PARTS];
+
+	for (int i = 0; i < PV_VERSION_PARTS; i++) {
+		ok[i] = part[i] && version_parse_number(part[i], len[i], &out->part[i]) == 0;
+		if (!ok[i])
+			out->part[i] = PV_VERSION_MISSING;
+	}
+	return ok[0] && ok[1];
+}
+
+int pv_version_parse(const char *s, struct pv_version *out)
+{
+	struct pv_version v;
+	int n = 0, r;
+
+	for (int i = 0; i < PV_VERSION_PARTS; i++)
+		v.part[i] = PV_VERSION_MISSING;
+	for (;;) {
+		const char *dot = strchr(s, '.');
+		size_t len = dot ? (size_t)(dot - s) : strlen(s);
+
+		if (n == PV_VERSION_PARTS)
+			return -EINVAL;
+		r = parse_digits(s, len, &v.part[n++]);
+		if (r < 0)
+			return r;
+		if (!dot)
+			break;
+		s = dot + 1;
+	}
+	*out = v;
+	return 0;
+}
+
+int pv_version_compare(const struct pv_version *a, const struct pv_version *b)
+{
+	for (int i = 0; i < PV_VERSION_PARTS; i++) {
+		if (a->part[i] != b->part[i])
+			return a->part[i] < b->part[i] ? -1 : 1;
+	}
+	return 0;
+}
