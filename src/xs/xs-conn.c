@@ -1,0 +1,265 @@
+/*
+ * The xenstore connection on libevent. libxenstore's watch pipe stays
+ * silent when xenstored dies, so a timer polls xs_check_watch(), and any
+ * request failing with a transport error counts as a loss too.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "xs/xs-conn.h"
+
+struct xs_conn {
+	struct event_base *base;
+	struct xs_conn_config cfg;
+	const struct xs_conn_ops *ops;
+	void *ctx;
+
+	struct xs_handle *xs;
+	struct event *watch_ev;		/* readable while events are queued */
+	struct event *timer_ev;		/* liveness check, or reconnect backoff */
+	struct event *lost_ev;		/* reports a loss from the loop, not from inside a request */
+	uint32_t backoff_ms;
+	struct xs_conn_stats stats;
+};
+
+static void arm_timer(struct xs_conn *conn, uint32_t ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	evtimer_add(conn->timer_ev, &tv);
+}
+
+static void disconnect(struct xs_conn *conn)
+{
+	if (!conn->xs)
+		return;
+	event_del(conn->watch_ev);
+	xs_close(conn->xs);
+	conn->xs = NULL;
+}
+
+/* Drops the handle now; tells the owner from the loop; retries later. */
+static void mark_lost(struct xs_conn *conn)
+{
+	if (!conn->xs)
+		return;
+	log_warning("xenstore connection lost; reconnecting");
+	disconnect(conn);
+	event_active(conn->lost_ev, 0, 0);
+	conn->backoff_ms = conn->cfg.reconnect_min_ms;
+	arm_timer(conn, conn->backoff_ms);
+}
+
+/* Transport errors, as opposed to answers from xenstored. */
+static bool is_transport_error(int err)
+{
+	return err == EBADF || err == EPIPE || err == ECONNRESET || err == EINVAL ||
+	       err == EIO || err == ENOTCONN;
+}
+
+static int request_failed(struct xs_conn *conn, int err)
+{
+	/*
+	 * libxenstore fails the request in flight with EINVAL when the socket
+	 * closes, and xenstored answers EINVAL to a bad path (which we do not
+	 * send: every path we use came from xenstored). One cheap round trip
+	 * tells the two apart.
+	 */
+	if (err == EINVAL && conn->xs) {
+		char *path = xs_get_domain_path(conn->xs, 0);
+
+		conn->stats.other_requests++;
+		free(path);
+		if (path)
+			return -EINVAL;
+		err = errno;
+	}
+	if (is_transport_error(err)) {
+		mark_lost(conn);
+		return -ENOTCONN;
+	}
+	return -err;
+}
+
+static void dispatch_events(struct xs_conn *conn)
+{
+	char **ev;
+
+	while (conn->xs && (ev = xs_check_watch(conn->xs))) {
+		conn->stats.events++;
+		conn->ops->watch_event(conn->ctx, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+		free(ev);
+	}
+	if (conn->xs && errno != EAGAIN)
+		mark_lost(conn);
+}
+
+static void on_watch_fd(evutil_socket_t fd, short what, void *arg)
+{
+	dispatch_events(arg);
+}
+
+static void on_lost(evutil_socket_t fd, short what, void *arg)
+{
+	struct xs_conn *conn = arg;
+
+	conn->ops->lost(conn->ctx);
+}
+
+static void try_connect(struct xs_conn *conn)
+{
+	conn->xs = xs_open(XS_UNWATCH_FILTER);
+	if (!conn->xs) {
+		log_debug("xenstore: connect failed: %s", strerror(errno));
+		goto retry;
+	}
+	if (conn->watch_ev)
+		event_free(conn->watch_ev);
+	conn->watch_ev = event_new(conn->base, xs_fileno(conn->xs), EV_READ | EV_PERSIST,
+				   on_watch_fd, conn);
+	if (!conn->watch_ev || event_add(conn->watch_ev, NULL) < 0) {
+		log_err("xenstore: cannot watch the event fd");
+		disconnect(conn);
+		goto retry;
+	}
+	if (conn->ops->connected(conn->ctx, conn) < 0) {
+		disconnect(conn);
+		goto retry;
+	}
+	if (!conn->xs)	/* lost during the resync */
+		return;
+	conn->backoff_ms = conn->cfg.reconnect_min_ms;
+	arm_timer(conn, conn->cfg.liveness_ms);
+	return;
+retry:
+	arm_timer(conn, conn->backoff_ms);
+	conn->backoff_ms = conn->backoff_ms * 2 > conn->cfg.reconnect_max_ms ?
+		conn->cfg.reconnect_max_ms : conn->backoff_ms * 2;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct xs_conn *conn = arg;
+
+	if (!conn->xs) {
+		conn->stats.reconnects++;
+		try_connect(conn);
+		return;
+	}
+	/* No round trip: a dead handle answers EINVAL instead of EAGAIN. */
+	dispatch_events(conn);
+	if (conn->xs)
+		arm_timer(conn, conn->cfg.liveness_ms);
+}
+
+struct xs_conn *xs_conn_new(struct event_base *base, const struct xs_conn_config *cfg,
+			    const struct xs_conn_ops *ops, void *ctx)
+{
+	struct xs_conn *conn = calloc(1, sizeof(*conn));
+
+	if (!conn)
+		return NULL;
+	conn->base = base;
+	conn->cfg = *cfg;
+	conn->ops = ops;
+	conn->ctx = ctx;
+	conn->backoff_ms = cfg->reconnect_min_ms;
+	conn->timer_ev = evtimer_new(base, on_timer, conn);
+	conn->lost_ev = event_new(base, -1, 0, on_lost, conn);
+	if (!conn->timer_ev || !conn->lost_ev) {
+		xs_conn_free(conn);
+		return NULL;
+	}
+	try_connect(conn);
+	return conn;
+}
+
+void xs_conn_free(struct xs_conn *conn)
+{
+	if (!conn)
+		return;
+	disconnect(conn);
+	if (conn->watch_ev)
+		event_free(conn->watch_ev);
+	if (conn->timer_ev)
+		event_free(conn->timer_ev);
+	if (conn->lost_ev)
+		event_free(conn->lost_ev);
+	free(conn);
+}
+
+bool xs_conn_is_up(const struct xs_conn *conn)
+{
+	return conn->xs != NULL;
+}
+
+const struct xs_conn_stats *xs_conn_stats(const struct xs_conn *conn)
+{
+	return &conn->stats;
+}
+
+char *xs_conn_read(struct xs_conn *conn, const char *path, unsigned int *len, int *err)
+{
+	char *value;
+
+	if (!conn->xs) {
+		*err = -ENOTCONN;
+		return NULL;
+	}
+	conn->stats.reads++;
+	value = xs_read(conn->xs, XBT_NULL, path, len);
+	if (!value)
+		*err = request_failed(conn, errno);
+	return value;
+}
+
+char **xs_conn_directory(struct xs_conn *conn, const char *path, unsigned int *num, int *err)
+{
+	char **names;
+
+	if (!conn->xs) {
+		*err = -ENOTCONN;
+		return NULL;
+	}
+	conn->stats.directories++;
+	names = xs_directory(conn->xs, XBT_NULL, path, num);
+	if (!names)
+		*err = request_failed(conn, errno);
+	return names;
+}
+
+int xs_conn_watch(struct xs_conn *conn, const char *path, const char *token)
+{
+	if (!conn->xs)
+		return -ENOTCONN;
+	conn->stats.watches++;
+	if (!xs_watch(conn->xs, path, token))
+		return errno == EEXIST ? 0 : request_failed(conn, errno);
+	return 0;
+}
+
+int xs_conn_unwatch(struct xs_conn *conn, const char *path, const char *token)
+{
+	if (!conn->xs)
+		return -ENOTCONN;
+	conn->stats.other_requests++;
+	if (!xs_unwatch(conn->xs, path, token))
+		return errno == ENOENT ? 0 : request_failed(conn, errno);
+	return 0;
+}
+
+int xs_conn_is_introduced(struct xs_conn *conn, unsigned int domid)
+{
+	bool introduced;
+
+	if (!conn->xs)
+		return -ENOTCONN;
+	conn->stats.other_requests++;
+	errno = 0;
+	introduced = xs_is_domain_introduced(conn->xs, domid);
+	if (!introduced && errno)
+		return request_failed(conn, errno);
+	return introduced;
+}

@@ -1,0 +1,61 @@
+/*
+ * The daemon's xenstore connection: one libxenstore handle driven from the
+ * libevent loop. It owns the handle, the watch fd's event, the liveness
+ * timer that notices a dead xenstored (libxenstore never signals one) and
+ * reconnection with backoff; it counts every request it makes.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <xenstore.h>
+
+struct xs_conn;
+
+struct xs_conn_config {
+	uint32_t liveness_ms;		/* how often to check a quiet connection */
+	uint32_t reconnect_min_ms;	/* first retry after a loss */
+	uint32_t reconnect_max_ms;	/* backoff doubles up to this */
+};
+
+struct xs_conn_ops {
+	/* (Re)connected: register watches and resynchronise. A negative return drops the connection. */
+	int (*connected)(void *ctx, struct xs_conn *conn);
+	/* One watch event; path and token are valid during the call only. */
+	void (*watch_event)(void *ctx, const char *path, const char *token);
+	/* The connection died; watches are gone until the next connected(). */
+	void (*lost)(void *ctx);
+};
+
+struct xs_conn_stats {
+	uint64_t reads;
+	uint64_t directories;
+	uint64_t watches;
+	uint64_t other_requests;
+	uint64_t events;
+	uint64_t reconnects;
+};
+
+/* Connects at once and retries with backoff on failure. NULL on ENOMEM. */
+struct xs_conn *xs_conn_new(struct event_base *base, const struct xs_conn_config *cfg,
+			    const struct xs_conn_ops *ops, void *ctx);
+void xs_conn_free(struct xs_conn *conn);
+
+bool xs_conn_is_up(const struct xs_conn *conn);
+const struct xs_conn_stats *xs_conn_stats(const struct xs_conn *conn);
+
+/*
+ * Synchronous requests on the live handle. On failure they return NULL or
+ * a negative errno: -ENOENT and -EACCES are answers; -ENOTCONN means the
+ * connection is (now) down and lost() has been scheduled.
+ */
+/* The value, NUL-terminated, malloc'ed (the caller frees); *len excludes the NUL. */
+char *xs_conn_read(struct xs_conn *conn, const char *path, unsigned int *len, int *err);
+/* An array of names in one allocation (the caller frees the array only). */
+char **xs_conn_directory(struct xs_conn *conn, const char *path, unsigned int *num, int *err);
+int xs_conn_watch(struct xs_conn *conn, const char *path, const char *token);
+int xs_conn_unwatch(struct xs_conn *conn, const char *path, const char *token);
+/* 1 introduced, 0 not, or a negative errno. */
+int xs_conn_is_introduced(struct xs_conn *conn, unsigned int domid);
