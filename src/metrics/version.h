@@ -1,7 +1,7 @@
 /*
- * PV tools versions: strict parsing of the attr/PVAddons/{Major,Minor,Micro,Build}Version components
- * a guest writes and of the reference version in our configuration, and
- * their comparison. Owns no memory.
+ * PV tools versions: strict parsing of the components a guest writes to
+ * attr/PVAddons/{Major,Minor,Micro,Build}Version and of the reference version
+ * in our configuration, and their comparison. Owns no memory.
  */
 #pragma once
 
