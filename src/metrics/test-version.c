@@ -87,7 +87,18 @@ static void test_reference_parse(void **state)
 	assert_int_equal(v.part[0], 8);
 	assert_int_equal(v.part[1], PV_VERSION_MISSING);
 
+	/* The major.minor.micro-build spelling. */
+	assert_int_equal(pv_version_parse("9.4.0-123", &v), 0);
+	assert_int_equal(v.part[0], 9);
+	assert_int_equal(v.part[1], 4);
+	assert_int_equal(v.part[2], 0);
+	assert_int_equal(v.part[3], 123);
+
 	v.part[0] = 123;
+	assert_int_equal(pv_version_parse("9.4-123", &v), -EINVAL);
+	assert_int_equal(pv_version_parse("9-4.0.1", &v), -EINVAL);
+	assert_int_equal(pv_version_parse("9.4.0-1.2", &v), -EINVAL);
+	assert_int_equal(pv_version_parse("9.4.0-", &v), -EINVAL);
 	assert_int_equal(pv_version_parse("", &v), -EINVAL);
 	assert_int_equal(pv_version_parse("7.", &v), -EINVAL);
 	assert_int_equal(pv_version_parse(".7", &v), -EINVAL);

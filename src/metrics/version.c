@@ -66,17 +66,17 @@ int pv_version_parse(const char *s, struct pv_version *out)
 	for (int i = 0; i < PV_VERSION_PARTS; i++)
 		v.part[i] = PV_VERSION_MISSING;
 	for (;;) {
-		const char *dot = strchr(s, '.');
-		size_t len = dot ? (size_t)(dot - s) : strlen(s);
+		size_t len = strcspn(s, ".-");
 
-		if (n == PV_VERSION_PARTS)
+		/* '-' only before the build, as in "9.4.0-123". */
+		if (n == PV_VERSION_PARTS || (s[len] == '-' && n != 2))
 			return -EINVAL;
 		r = parse_digits(s, len, &v.part[n++]);
 		if (r < 0)
 			return r;
-		if (!dot)
+		if (!s[len])
 			break;
-		s = dot + 1;
+		s += len + 1;
 	}
 	*out = v;
 	return 0;

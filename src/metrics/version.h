@@ -42,6 +42,8 @@ bool pv_version_from_parts(struct pv_version *out,
  * A reference version from configuration: 1 to 4 dot-separated components,
  * each digits only (no whitespace: the config reader trims lines), e.g.
  * "9.3.1.100" or "7.0"; the components not given are PV_VERSION_MISSING.
+ * The build may also follow a '-' ("9.4.0-123"), the way Xen Orchestra
+ * shows tools versions.
  * Returns 0 or -EINVAL / -ERANGE; *out is written only on success.
  */
 int pv_version_parse(const char *s, struct pv_version *out);
