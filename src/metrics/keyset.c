@@ -22,6 +22,7 @@ struct keyset {
 	size_t count, cap;
 	size_t bytes;
 	bool limit_reached;
+	size_t refused_bytes;	/* the largest refused write since the flag was raised */
 };
 
 struct keyset *keyset_new(const struct keyset_limits *limits)
@@ -139,9 +140,11 @@ static int grow(struct keyset *ks)
 	return 0;
 }
 
-static int refuse(struct keyset *ks)
+static int refuse(struct keyset *ks, size_t need)
 {
 	ks->limit_reached = true;
+	if (need > ks->refused_bytes)
+		ks->refused_bytes = need;
 	return -ENOSPC;
 }
 
@@ -165,7 +168,7 @@ int keyset_set(struct keyset *ks, const char *path, const char *value, size_t le
 			return KEYSET_SAME;
 		if (ks->bytes - e->len + len > ks->limits.max_bytes) {
 			remove_range(ks, i, i + 1);
-			return refuse(ks);
+			return refuse(ks, path_len + len);
 		}
 		block = make_block(path, path_len, value, len);
 		if (!block)
@@ -180,7 +183,7 @@ int keyset_set(struct keyset *ks, const char *path, const char *value, size_t le
 
 	if (ks->count >= ks->limits.max_keys ||
 	    path_len + len > ks->limits.max_bytes - ks->bytes)
-		return refuse(ks);
+		return refuse(ks, path_len + len);
 	if (ks->count == ks->cap && grow(ks) < 0)
 		return -ENOMEM;
 	block = make_block(path, path_len, value, len);
@@ -266,10 +269,12 @@ bool keyset_limit_reached(const struct keyset *ks)
 
 bool keyset_clear_limit(struct keyset *ks)
 {
+	/* "Below the limits" alone would clear at once after a large refused value. */
 	if (!ks->limit_reached || ks->count >= ks->limits.max_keys ||
-	    ks->bytes >= ks->limits.max_bytes)
+	    ks->refused_bytes > ks->limits.max_bytes - ks->bytes)
 		return false;
 	ks->limit_reached = false;
+	ks->refused_bytes = 0;
 	return true;
 }
 

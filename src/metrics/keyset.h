@@ -77,9 +77,13 @@ const struct keyset_limits *keyset_limits(const struct keyset *ks);
 bool keyset_limit_reached(const struct keyset *ks);
 
 /*
- * Clears the flag if usage is now strictly below both limits, and returns
- * whether it was cleared (false also when it was not set). Refused writes are
- * not remembered: whoever clears the flag should re-read the domain's tree.
+ * Clears the flag once the keyset has room again for a new key as large as
+ * the largest write refused since the flag was raised, and returns whether it
+ * was cleared (false also when it was not set). Merely being under the limits
+ * is not enough: a refused 4 KiB value leaves the byte count under the limit.
+ * The refused values themselves are not kept: whoever clears the flag should
+ * re-read the domain's tree, or the keys refused stay missing until the guest
+ * writes them again.
  */
 bool keyset_clear_limit(struct keyset *ks);
 

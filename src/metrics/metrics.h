@@ -50,7 +50,10 @@
  *   live                an agent write happened at most live_timeout seconds
  *                       before now (a write "in the future" after the clock
  *                       stepped back counts as recent).
- *   last_updated        the time of the last agent write, or GM_ABSENT.
+ *   last_updated        clk->last_write, or GM_ABSENT. A publisher that
+ *                       follows xapi (the time of the last real change, so
+ *                       that identical rewrites change nothing) overwrites
+ *                       it after metrics_diff(), as the engine does.
  *   limit_reached       keyset_limit_reached().
  */
 #pragma once

@@ -224,7 +224,15 @@ static void test_limit_bytes(void **state)
 	assert_int_equal(keyset_set(ks, "k3", S("a")), -ENOSPC);
 	assert_true(keyset_limit_reached(ks));
 	assert_int_equal(keyset_bytes(ks), 12);
-	assert_true(keyset_clear_limit(ks));	/* 12 < 14 */
+	/* Under the limit (12 < 14) but still no room for the 3 bytes refused. */
+	assert_false(keyset_clear_limit(ks));
+	assert_true(keyset_limit_reached(ks));
+	assert_int_equal(keyset_set(ks, "k2", S("a")), KEYSET_CHANGED);
+	assert_int_equal(keyset_bytes(ks), 9);
+	assert_true(keyset_clear_limit(ks));	/* 9 + 3 <= 14 */
+	assert_false(keyset_limit_reached(ks));
+	assert_int_equal(keyset_set(ks, "k2", S("aaaa")), KEYSET_CHANGED);
+	assert_int_equal(keyset_bytes(ks), 12);
 
 	/* Replacing within the limit is allowed: 12 - 4 + 6 = 14. */
 	assert_int_equal(keyset_set(ks, "k1", S("aaaaaa")), KEYSET_CHANGED);
