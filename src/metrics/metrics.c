@@ -170,14 +170,6 @@ static bool map_equal(const struct gm_map *a, const struct gm_map *b)
 
 /* --- helpers over paths --- */
 
-/* The part of path after prefix, or NULL when path does not start with it. */
-static const char *after(const char *path, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return strncmp(path, prefix, n) == 0 ? path + n : NULL;
-}
-
 /*
  * Splits s on '/' into at most max components. Returns their number, or -1
  * when there are more than max or one is empty (not a shape we read).
@@ -632,7 +624,7 @@ static int add_other(struct gm_map *m, const struct keyset *ks)
 
 	keyset_iter_init(&it, ks, "control/");
 	while (keyset_iter_next(&it, &path, &value, &len)) {
-		rest = after(path, "control/");
+		rest = path + strlen("control/");
 		if (!*rest || strchr(rest, '/'))
 			continue;
 		if (cant_suspend && strcmp(rest, "feature-suspend") == 0)
