@@ -1,0 +1,809 @@
+/*
+ * The engine: domain discovery and release, settled batch reads of only
+ * the changed keys, metrics, and events encoded once for every subscriber.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "engine/engine.h"
+#include "json/jsonw.h"
+#include "metrics/metrics-json.h"
+#include "util/log.h"
+
+/* Domain ids at and above DOMID_FIRST_RESERVED are not domains. */
+#define DOMID_LIMIT 0x7ff0U
+/* A full read goes no deeper than this below a subtree root. */
+#define WALK_MAX_DEPTH 8
+
+#define TOKEN_INTRODUCE "@introduce"
+#define TOKEN_RELEASE "@release"
+
+struct tracked {
+	struct engine *engine;
+	struct domain *d;
+	struct event *settle_ev;	/* the batch's deadline */
+	struct event *live_ev;		/* when "live" turns false */
+	struct guest_metrics metrics;	/* as last published */
+	bool seen_introduced;		/* only then can "not introduced" mean gone */
+	bool listed;			/* scratch: present in the latest listing */
+};
+
+struct engine_stats {
+	uint64_t batches;
+	uint64_t keys_read;
+	uint64_t events_published;
+	uint64_t identical_batches;	/* batches that changed nothing */
+	uint64_t domains_new;
+	uint64_t domains_gone;
+	uint64_t resyncs;
+};
+
+struct engine {
+	struct event_base *base;
+	struct engine_config cfg;
+	engine_publish_fn *publish;
+	void *publish_ctx;
+
+	struct xs_conn *xs;
+	struct tracked *domains[DOMID_LIMIT];
+	size_t n_domains;
+	uint32_t next_incarnation;
+	uint64_t seq;
+	struct engine_stats stats;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void arm_at(struct event *ev, uint64_t deadline_ms)
+{
+	uint64_t now = now_ms(), delay = deadline_ms > now ? deadline_ms - now : 0;
+	struct timeval tv = { .tv_sec = (time_t)(delay / 1000),
+			      .tv_usec = (suseconds_t)(delay % 1000) * 1000 };
+
+	evtimer_add(ev, &tv);
+}
+
+static void home_path(char *buf, size_t size, unsigned int domid, const char *rel)
+{
+	if (rel && *rel)
+		snprintf(buf, size, "/local/domain/%u/%s", domid, rel);
+	else
+		snprintf(buf, size, "/local/domain/%u", domid);
+}
+
+static void token_for(char *buf, size_t size, const struct domain *d)
+{
+	snprintf(buf, size, "d%u.%" PRIu32, d->domid, d->incarnation);
+}
+
+/* ---- events ---- */
+
+static const char *event_name(enum xgm_event kind)
+{
+	switch (kind) {
+	case XGM_EVENT_DOMAIN_NEW:
+		return "domain.new";
+	case XGM_EVENT_DOMAIN_METRICS:
+		return "domain.metrics";
+	case XGM_EVENT_DOMAIN_GONE:
+		return "domain.gone";
+	default:
+		return "domain.snapshot";
+	}
+}
+
+static int encode_domain_ref(yajl_gen g, const struct domain *d)
+{
+	int r = 0;
+
+	r |= jsonw_cstr(g, "domain");
+	r |= jsonw_map_open(g);
+	r |= jsonw_cstr(g, "id");
+	r |= jsonw_int(g, d->domid);
+	r |= jsonw_cstr(g, "name");
+	r |= d->name ? jsonw_cstr(g, d->name) : jsonw_null(g);
+	r |= jsonw_cstr(g, "uuid");
+	r |= d->uuid ? jsonw_cstr(g, d->uuid) : jsonw_null(g);
+	r |= jsonw_map_close(g);
+	return r ? -ENOMEM : 0;
+}
+
+/* Encodes one event line into g (reset first); changed may be NULL. */
+static int encode_event(yajl_gen g, const struct tracked *t, enum xgm_event kind,
+			uint64_t seq, const char *const *changed, size_t n_changed)
+{
+	struct timeval tv;
+	int r = 0;
+
+	gettimeofday(&tv, NULL);
+	yajl_gen_clear(g);
+	yajl_gen_reset(g, NULL);
+	r |= jsonw_map_open(g);
+	r |= jsonw_cstr(g, "type");
+	r |= jsonw_cstr(g, "event");
+	r |= jsonw_cstr(g, "seq");
+	r |= jsonw_int(g, (long long)seq);
+	r |= jsonw_cstr(g, "event");
+	r |= jsonw_cstr(g, event_name(kind));
+	r |= jsonw_cstr(g, "timestamp");
+	r |= jsonw_map_open(g);
+	r |= jsonw_cstr(g, "seconds");
+	r |= jsonw_int(g, tv.tv_sec);
+	r |= jsonw_cstr(g, "microseconds");
+	r |= jsonw_int(g, tv.tv_usec);
+	r |= jsonw_map_close(g);
+	r |= encode_domain_ref(g, t->d);
+	if (changed) {
+		r |= jsonw_cstr(g, "changed");
+		r |= jsonw_array_open(g);
+		for (size_t i = 0; i < n_changed; i++)
+			r |= jsonw_cstr(g, changed[i]);
+		r |= jsonw_array_close(g);
+	}
+	if (kind != XGM_EVENT_DOMAIN_GONE) {
+		r |= jsonw_cstr(g, "data");
+		r |= metrics_json(g, &t->metrics);
+	}
+	r |= jsonw_map_close(g);
+	return r ? -ENOMEM : 0;
+}
+
+static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
+		    const char *const *changed, size_t n_changed)
+{
+	yajl_gen g = jsonw_new();
+	const char *text;
+	size_t len;
+	char *line;
+
+	if (!g || encode_event(g, t, kind, e->seq + 1, changed, n_changed) < 0) {
+		log_err("domain %u: cannot encode %s: out of memory", t->d->domid,
+			event_name(kind));
+		goto out;
+	}
+	jsonw_text(g, &text, &len);
+	line = malloc(len + 1);
+	if (!line)
+		goto out;
+	memcpy(line, text, len);
+	line[len] = '\n';
+	e->seq++;
+	e->stats.events_published++;
+	e->publish(e->publish_ctx, t->d->domid, kind, e->seq, line, len + 1);
+	free(line);
+out:
+	if (g)
+		yajl_gen_free(g);
+}
+
+/* ---- reading a domain ---- */
+
+/*
+ * Reads one node into keys: a leaf's value, or, for a node with children,
+ * its subtree (a write fires for the leaf, an rm for the removed root).
+ * Returns 0, -ENOENT when the node is gone, -ENOTCONN, or -ENOSPC when the
+ * domain's limits stop the walk.
+ */
+static int read_node(struct engine *e, struct keyset *keys, unsigned int domid,
+		     const char *rel, int depth)
+{
+	char path[KEYSET_PATH_MAX + 64];
+	unsigned int n = 0, len;
+	char **children;
+	char *value;
+	int err = 0, r = 0;
+
+	home_path(path, sizeof(path), domid, rel);
+	children = xs_conn_directory(e->xs, path, &n, &err);
+	if (!children)
+		return err;
+	if (n == 0) {
+		free(children);
+		value = xs_conn_read(e->xs, path, &len, &err);
+		if (!value)
+			return err;
+		e->stats.keys_read++;
+		r = keyset_set(keys, rel, value, len);
+		free(value);
+		return r < 0 ? r : 0;
+	}
+	if (depth >= WALK_MAX_DEPTH) {
+		free(children);
+		return 0;
+	}
+	for (unsigned int i = 0; i < n && r != -ENOTCONN && r != -ENOSPC; i++) {
+		char child[KEYSET_PATH_MAX + 1];
+
+		if (snprintf(child, sizeof(child), "%s/%s", rel, children[i]) >= (int)sizeof(child))
+			continue;
+		r = read_node(e, keys, domid, child, depth + 1);
+		if (r == -ENOENT)	/* removed while we walked */
+			r = 0;
+	}
+	free(children);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* Re-reads every tracked subtree into a fresh keyset. */
+static int read_all(struct engine *e, struct tracked *t)
+{
+	struct keyset *fresh = keyset_new(keyset_limits(t->d->keys));
+	int r = 0;
+
+	if (!fresh)
+		return -ENOMEM;
+	for (size_t i = 0; i < domain_subtree_count; i++) {
+		r = read_node(e, fresh, t->d->domid, domain_subtrees[i], 0);
+		if (r == -ENOENT)
+			r = 0;
+		if (r == -ENOSPC) {
+			log_warning("domain %u: over its tracking limits; some keys are ignored",
+				    t->d->domid);
+			r = 0;
+		}
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		keyset_free(fresh);
+		return r;
+	}
+	keyset_free(t->d->keys);
+	t->d->keys = fresh;
+	return 0;
+}
+
+/* Re-reads the dirty paths only: one read each, or a walk where a subtree came or went. */
+static int read_dirty(struct engine *e, struct tracked *t, char **paths, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r != -ENOTCONN; i++) {
+		char path[KEYSET_PATH_MAX + 64];
+		unsigned int len;
+		char *value;
+		int err = 0;
+
+		home_path(path, sizeof(path), t->d->domid, paths[i]);
+		value = xs_conn_read(e->xs, path, &len, &err);
+		if (value) {
+			e->stats.keys_read++;
+			if (len == 0) {
+				/* Empty: a leaf, or a directory that gained children. */
+				keyset_remove_subtree(t->d->keys, paths[i]);
+				r = read_node(e, t->d->keys, t->d->domid, paths[i], 1);
+				r = r == -ENOENT || r == -ENOSPC ? 0 : r;
+			} else {
+				keyset_set(t->d->keys, paths[i], value, len);
+			}
+			free(value);
+		} else if (err == -ENOENT) {
+			keyset_remove_subtree(t->d->keys, paths[i]);
+		} else if (err == -ENOTCONN) {
+			r = err;
+		}
+		/* EACCES and the like: the key is not ours to know; leave it. */
+	}
+	return r;
+}
+
+/*
+ * Recomputes the metrics and publishes what changed. "live" follows every
+ * agent write (a heartbeat); "last_updated" is the time of the last real
+ * change, as in xapi, so that a rewrite of unchanged values changes nothing.
+ */
+static void recompute(struct engine *e, struct tracked *t, bool publish_changes)
+{
+	struct guest_metrics fresh;
+	struct metrics_clock clk = {
+		.now = time(NULL),
+		.last_write = t->d->last_write_wall ? t->d->last_write_wall : GM_ABSENT,
+		.live_timeout = e->cfg.live_timeout_s,
+	};
+	const char *changed[METRICS_FIELD_COUNT];
+	size_t n;
+	bool real_change = false;
+
+	if (keyset_limit_reached(t->d->keys))
+		keyset_clear_limit(t->d->keys);
+	if (metrics_compute(&fresh, t->d->keys, &e->cfg.metrics, &clk) < 0) {
+		log_err("domain %u: cannot compute metrics: out of memory", t->d->domid);
+		return;
+	}
+	fresh.last_updated = t->metrics.last_updated;
+	n = metrics_diff(&t->metrics, &fresh, changed, METRICS_FIELD_COUNT - 1);
+	for (size_t i = 0; i < n; i++)
+		real_change |= strcmp(changed[i], metrics_field_name(METRICS_LIVE)) != 0;
+	if (real_change) {
+		fresh.last_updated = clk.now;
+		changed[n++] = metrics_field_name(METRICS_LAST_UPDATED);
+	}
+	metrics_free(&t->metrics);
+	t->metrics = fresh;
+	if (n == 0) {
+		e->stats.identical_batches++;
+		return;
+	}
+	if (publish_changes)
+		publish(e, t, XGM_EVENT_DOMAIN_METRICS, changed, n);
+}
+
+static void arm_live_timer(struct engine *e, struct tracked *t)
+{
+	if (t->d->last_write_wall == 0 || !e->cfg.live_timeout_s)
+		return;
+	arm_at(t->live_ev, t->d->last_write_ms + (uint64_t)e->cfg.live_timeout_s * 1000 + 1);
+}
+
+static void forget(struct engine *e, struct tracked *t, bool announce);
+
+/* The home is gone when every tracked subtree and the home itself are. */
+static bool home_exists(struct engine *e, unsigned int domid)
+{
+	char path[64];
+	unsigned int len;
+	int err = 0;
+	char *value;
+
+	home_path(path, sizeof(path), domid, NULL);
+	value = xs_conn_read(e->xs, path, &len, &err);
+	free(value);
+	return value || err != -ENOENT;
+}
+
+static void read_batch(struct engine *e, struct tracked *t)
+{
+	size_t n = 0;
+	bool rescan;
+	char **paths = domain_take_dirty(t->d, &n, &rescan);
+	int r;
+
+	e->stats.batches++;
+	if (e->cfg.reread_all)
+		rescan = true;
+	r = rescan ? read_all(e, t) : read_dirty(e, t, paths, n);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	domain_batch_done(t->d);
+	if (r == -ENOTCONN)
+		return;		/* the resync after reconnecting reads it all again */
+	if (rescan && !home_exists(e, t->d->domid)) {
+		forget(e, t, true);
+		return;
+	}
+	recompute(e, t, true);
+	arm_live_timer(e, t);
+}
+
+static void on_settle_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct tracked *t = arg;
+
+	read_batch(t->engine, t);
+}
+
+static void on_live_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct tracked *t = arg;
+
+	/* Nothing to read: only "live" can have changed. */
+	recompute(t->engine, t, true);
+}
+
+/* ---- domain life cycle ---- */
+
+static int watch_subtrees(struct engine *e, struct tracked *t)
+{
+	char path[128], token[64];
+	int r;
+
+	token_for(token, sizeof(token), t->d);
+	t->d->initial_events = 0;
+	for (size_t i = 0; i < domain_subtree_count; i++) {
+		home_path(path, sizeof(path), t->d->domid, domain_subtrees[i]);
+		r = xs_conn_watch(e->xs, path, token);
+		if (r < 0)
+			return r;
+		t->d->initial_events++;
+	}
+	return 0;
+}
+
+static void unwatch_subtrees(struct engine *e, struct tracked *t)
+{
+	char path[128], token[64];
+
+	if (!xs_conn_is_up(e->xs))
+		return;
+	token_for(token, sizeof(token), t->d);
+	for (size_t i = 0; i < domain_subtree_count; i++) {
+		home_path(path, sizeof(path), t->d->domid, domain_subtrees[i]);
+		xs_conn_unwatch(e->xs, path, token);
+	}
+}
+
+static void read_identity(struct engine *e, struct tracked *t)
+{
+	char path[128];
+	unsigned int len;
+	char *name, *vm, *uuid = NULL;
+	int err;
+
+	home_path(path, sizeof(path), t->d->domid, "name");
+	name = xs_conn_read(e->xs, path, &len, &err);
+	home_path(path, sizeof(path), t->d->domid, "vm");
+	vm = xs_conn_read(e->xs, path, &len, &err);
+	if (vm) {
+		/* The toolstack writes "/vm/<uuid>". */
+		const char *slash = strrchr(vm, '/');
+
+		uuid = strdup(slash ? slash + 1 : vm);
+		free(vm);
+	}
+	domain_set_identity(t->d, name, uuid);
+}
+
+static void forget(struct engine *e, struct tracked *t, bool announce)
+{
+	unsigned int domid = t->d->domid;
+
+	domain_set_state(t->d, DOMAIN_GONE);
+	if (announce) {
+		e->stats.domains_gone++;
+		log_info("domain %u is gone", domid);
+		publish(e, t, XGM_EVENT_DOMAIN_GONE, NULL, 0);
+	}
+	unwatch_subtrees(e, t);
+	event_free(t->settle_ev);
+	event_free(t->live_ev);
+	metrics_free(&t->metrics);
+	domain_free(t->d);
+	free(t);
+	e->domains[domid] = NULL;
+	e->n_domains--;
+}
+
+/* Registers watches and reads the domain whole; publishes domain.new or what changed. */
+static int sync_domain(struct engine *e, struct tracked *t, bool is_new)
+{
+	int r;
+
+	r = watch_subtrees(e, t);
+	if (r == 0) {
+		read_identity(e, t);
+		r = read_all(e, t);
+	}
+	if (r < 0)
+		return r;
+	domain_batch_done(t->d);
+	if (is_new) {
+		recompute(e, t, false);
+		e->stats.domains_new++;
+		log_info("domain %u is new", t->d->domid);
+		publish(e, t, XGM_EVENT_DOMAIN_NEW, NULL, 0);
+	} else {
+		recompute(e, t, true);
+	}
+	return 0;
+}
+
+static int adopt(struct engine *e, unsigned int domid)
+{
+	struct tracked *t = calloc(1, sizeof(*t));
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	t->engine = e;
+	t->d = domain_new(domid, ++e->next_incarnation, &e->cfg.domain);
+	t->settle_ev = evtimer_new(e->base, on_settle_timer, t);
+	t->live_ev = evtimer_new(e->base, on_live_timer, t);
+	if (!t->d || !t->settle_ev || !t->live_ev ||
+	    metrics_compute(&t->metrics, t->d->keys, &e->cfg.metrics,
+			    &(struct metrics_clock){ .now = time(NULL), .last_write = GM_ABSENT }) < 0) {
+		if (t->settle_ev)
+			event_free(t->settle_ev);
+		if (t->live_ev)
+			event_free(t->live_ev);
+		domain_free(t->d);
+		free(t);
+		return -ENOMEM;
+	}
+	e->domains[domid] = t;
+	e->n_domains++;
+	t->seen_introduced = xs_conn_is_introduced(e->xs, domid) == 1;
+	r = sync_domain(e, t, true);
+	if (r < 0 && r != -ENOTCONN)
+		log_warning("domain %u: cannot read it: %s", domid, strerror(-r));
+	return r;
+}
+
+/* Lists /local/domain: marks what is there, adopts what is new. */
+static int scan_domains(struct engine *e, bool resync)
+{
+	unsigned int n = 0;
+	char **names;
+	int err = 0, r = 0;
+
+	names = xs_conn_directory(e->xs, "/local/domain", &n, &err);
+	if (!names)
+		return err == -ENOENT ? 0 : err;
+	for (unsigned int i = 0; i < DOMID_LIMIT; i++)
+		if (e->domains[i])
+			e->domains[i]->listed = false;
+	for (unsigned int i = 0; i < n && r != -ENOTCONN; i++) {
+		char *end;
+		unsigned long domid = strtoul(names[i], &end, 10);
+		struct tracked *t;
+
+		if (*end || end == names[i] || domid >= DOMID_LIMIT)
+			continue;
+		t = e->domains[domid];
+		if (!t) {
+			r = adopt(e, (unsigned int)domid);
+			if (e->domains[domid])
+				e->domains[domid]->listed = true;
+		} else {
+			t->listed = true;
+			if (resync)
+				r = sync_domain(e, t, false);
+		}
+	}
+	free(names);
+	return r;
+}
+
+/* After @releaseDomain, a listing and a resync: forget what is no longer there. */
+static void reap_domains(struct engine *e, bool check_introduced)
+{
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
+		struct tracked *t = e->domains[domid];
+		int introduced;
+
+		if (!t)
+			continue;
+		if (!t->listed) {
+			forget(e, t, true);
+			continue;
+		}
+		if (!check_introduced)
+			continue;
+		introduced = xs_conn_is_introduced(e->xs, domid);
+		if (introduced == 1)
+			t->seen_introduced = true;
+		else if (introduced == 0 && t->seen_introduced)
+			forget(e, t, true);
+		else if (introduced < 0)
+			return;
+	}
+}
+
+/* ---- the xenstore connection's callbacks ---- */
+
+static int on_connected(void *ctx, struct xs_conn *conn)
+{
+	struct engine *e = ctx;
+	int r;
+
+	e->xs = conn;
+	r = xs_conn_watch(conn, "@introduceDomain", TOKEN_INTRODUCE);
+	if (r == 0)
+		r = xs_conn_watch(conn, "@releaseDomain", TOKEN_RELEASE);
+	if (r < 0)
+		return r;
+	if (e->stats.resyncs++ > 0 || e->n_domains > 0)
+		log_notice("xenstore connected; resynchronising %zu domains", e->n_domains);
+	r = scan_domains(e, true);
+	if (r == -ENOTCONN)
+		return 0;	/* the connection's own retry takes over */
+	reap_domains(e, true);
+	return 0;
+}
+
+static void on_lost(void *ctx)
+{
+	struct engine *e = ctx;
+
+	/* Timers would read through a dead handle: the resync reads all anyway. */
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
+		if (e->domains[domid])
+			evtimer_del(e->domains[domid]->settle_ev);
+}
+
+static void on_domain_event(struct engine *e, const char *path, const char *token)
+{
+	unsigned int domid;
+	uint32_t incarnation;
+	char prefix[64];
+	const char *rel;
+	struct tracked *t;
+	uint64_t deadline;
+	size_t plen;
+
+	if (sscanf(token, "d%u.%" SCNu32, &domid, &incarnation) != 2 || domid >= DOMID_LIMIT)
+		return;
+	t = e->domains[domid];
+	/* A stale event for an earlier domain with this domid. */
+	if (!t || t->d->incarnation != incarnation)
+		return;
+	home_path(prefix, sizeof(prefix), domid, NULL);
+	plen = strlen(prefix);
+	if (strncmp(path, prefix, plen) != 0 || (path[plen] != '/' && path[plen] != '\0'))
+		return;
+	rel = path[plen] == '/' ? path + plen + 1 : "";
+	deadline = domain_on_write(t->d, rel, now_ms(), time(NULL), &e->cfg.domain.settle);
+	if (deadline != SETTLE_NEVER)
+		arm_at(t->settle_ev, deadline);
+}
+
+static void on_watch_event(void *ctx, const char *path, const char *token)
+{
+	struct engine *e = ctx;
+
+	if (strcmp(token, TOKEN_INTRODUCE) == 0) {
+		scan_domains(e, false);
+	} else if (strcmp(token, TOKEN_RELEASE) == 0) {
+		if (scan_domains(e, false) == 0)
+			reap_domains(e, true);
+	} else {
+		on_domain_event(e, path, token);
+	}
+}
+
+static const struct xs_conn_ops xs_ops = {
+	.connected = on_connected,
+	.watch_event = on_watch_event,
+	.lost = on_lost,
+};
+
+/* ---- life ---- */
+
+struct engine *engine_new(struct event_base *base, const struct engine_config *cfg,
+			  engine_publish_fn *publish_fn, void *publish_ctx)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->base = base;
+	e->cfg = *cfg;
+	e->publish = publish_fn;
+	e->publish_ctx = publish_ctx;
+	return e;
+}
+
+int engine_start(struct engine *e)
+{
+	e->xs = xs_conn_new(e->base, &e->cfg.xs, &xs_ops, e);
+	return e->xs ? 0 : -ENOMEM;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
+		if (e->domains[domid])
+			forget(e, e->domains[domid], false);
+	xs_conn_free(e->xs);
+	free(e);
+}
+
+/* ---- queries ---- */
+
+int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffer *out)
+{
+	struct engine *e = engine;
+	yajl_gen g = jsonw_new();
+	int r = 0;
+
+	if (!g)
+		return -ENOMEM;
+	for (unsigned int domid = 0; domid < DOMID_LIMIT && r == 0; domid++) {
+		struct tracked *t = e->domains[domid];
+		const char *text;
+		size_t len;
+
+		if (!t || !command_filter_match_domain(f, domid))
+			continue;
+		r = encode_event(g, t, XGM_EVENT_DOMAIN_SNAPSHOT, e->seq, NULL, 0);
+		if (r < 0)
+			break;
+		jsonw_text(g, &text, &len);
+		if (evbuffer_add(out, text, len) < 0 || evbuffer_add(out, "\n", 1) < 0)
+			r = -ENOMEM;
+	}
+	yajl_gen_free(g);
+	return r;
+}
+
+int engine_get(void *engine, unsigned int domid, yajl_gen g)
+{
+	struct engine *e = engine;
+	struct tracked *t = domid < DOMID_LIMIT ? e->domains[domid] : NULL;
+	int r = 0;
+
+	if (!t)
+		return -ENOENT;
+	r |= encode_domain_ref(g, t->d);
+	r |= jsonw_cstr(g, "state");
+	r |= jsonw_cstr(g, domain_state_name(t->d->state));
+	r |= jsonw_cstr(g, "data");
+	r |= metrics_json(g, &t->metrics);
+	return r ? -ENOMEM : 0;
+}
+
+int engine_list(void *engine, yajl_gen g)
+{
+	struct engine *e = engine;
+	int r = 0;
+
+	r |= jsonw_cstr(g, "domains");
+	r |= jsonw_array_open(g);
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
+		struct tracked *t = e->domains[domid];
+
+		if (!t)
+			continue;
+		r |= jsonw_map_open(g);
+		r |= jsonw_cstr(g, "id");
+		r |= jsonw_int(g, domid);
+		r |= jsonw_cstr(g, "name");
+		r |= t->d->name ? jsonw_cstr(g, t->d->name) : jsonw_null(g);
+		r |= jsonw_cstr(g, "uuid");
+		r |= t->d->uuid ? jsonw_cstr(g, t->d->uuid) : jsonw_null(g);
+		r |= jsonw_cstr(g, "state");
+		r |= jsonw_cstr(g, domain_state_name(t->d->state));
+		r |= jsonw_map_close(g);
+	}
+	r |= jsonw_array_close(g);
+	return r ? -ENOMEM : 0;
+}
+
+static int stat_int(yajl_gen g, const char *name, uint64_t value)
+{
+	return jsonw_cstr(g, name) | jsonw_int(g, (long long)value);
+}
+
+int engine_stats(void *engine, yajl_gen g)
+{
+	struct engine *e = engine;
+	const struct xs_conn_stats *xs = xs_conn_stats(e->xs);
+	int r = 0;
+
+	r |= stat_int(g, "domains", e->n_domains);
+	r |= stat_int(g, "seq", e->seq);
+	r |= stat_int(g, "batches", e->stats.batches);
+	r |= stat_int(g, "identical_batches", e->stats.identical_batches);
+	r |= stat_int(g, "keys_read", e->stats.keys_read);
+	r |= stat_int(g, "events_published", e->stats.events_published);
+	r |= stat_int(g, "domains_new", e->stats.domains_new);
+	r |= stat_int(g, "domains_gone", e->stats.domains_gone);
+	r |= jsonw_cstr(g, "xenstore_connected");
+	r |= jsonw_bool(g, xs_conn_is_up(e->xs));
+	r |= stat_int(g, "xenstore_connects", e->stats.resyncs);
+	r |= stat_int(g, "xenstore_reads", xs->reads);
+	r |= stat_int(g, "xenstore_directories", xs->directories);
+	r |= stat_int(g, "xenstore_watches", xs->watches);
+	r |= stat_int(g, "xenstore_other_requests", xs->other_requests);
+	r |= stat_int(g, "xenstore_watch_events", xs->events);
+	return r ? -ENOMEM : 0;
+}
+
+uint64_t engine_last_seq(void *engine)
+{
+	return ((struct engine *)engine)->seq;
+}
