@@ -1,0 +1,531 @@
+/*
+ * One event-socket connection on a bufferevent: frames untrusted input
+ * into capped lines, answers commands, and queues events under a byte cap,
+ * replacing what it had to drop with a "lost" notice and a fresh snapshot.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "json/jsonw.h"
+#include "protocol/message.h"
+#include "server/client.h"
+#include "util/log.h"
+#include "xgm-config.h"
+
+/* How long a client closed for cause (an over-long line) may take to read our last word. */
+#define CLOSE_FLUSH_MS 5000
+
+static size_t output_cap(const struct client *c)
+{
+	return c->host->cfg->client_output_cap;
+}
+
+static struct evbuffer *output(const struct client *c)
+{
+	return bufferevent_get_output(c->bev);
+}
+
+size_t client_output_length(const struct client *c)
+{
+	return evbuffer_get_length(output(c));
+}
+
+static void set_write_timeout(struct client *c, uint32_t ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	bufferevent_set_timeouts(c->bev, NULL, ms ? &tv : NULL);
+}
+
+/* Appends the generated object and its newline, both or neither: a message is never cut. */
+static int append_gen(struct evbuffer *out, yajl_gen g)
+{
+	const char *text;
+	size_t len;
+
+	jsonw_text(g, &text, &len);
+	if (evbuffer_expand(out, len + 1) < 0 || evbuffer_add(out, text, len) < 0 ||
+	    evbuffer_add(out, "\n", 1) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* A client that cannot be sent a message is closed: it would see a gap nothing explains. */
+static int queue_gen(struct client *c, yajl_gen g)
+{
+	int r = append_gen(output(c), g);
+
+	if (r)
+		client_close(c, "out of memory");
+	return r;
+}
+
+/* Queues what encode produced, or closes the client when it could not. */
+static int finish(struct client *c, yajl_gen g, int encode_result)
+{
+	int r = encode_result;
+
+	if (!r)
+		r = queue_gen(c, g);
+	else
+		client_close(c, "cannot encode a message");
+	yajl_gen_free(g);
+	return r;
+}
+
+static yajl_gen gen_new(struct client *c)
+{
+	yajl_gen g = jsonw_new();
+
+	if (!g)
+		client_close(c, "out of memory");
+	return g;
+}
+
+static void send_error(struct client *c, const struct command_id *id, enum command_error_class cls,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void send_error(struct client *c, const struct command_id *id, enum command_error_class cls,
+		       const char *fmt, ...)
+{
+	char desc[256];
+	va_list ap;
+	yajl_gen g;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	c->host->stats->errors++;
+	log_debug("client %lu: %s: %s", c->serial, command_error_class_name(cls), desc);
+	g = gen_new(c);
+	if (g)
+		finish(c, g, message_error(g, id, cls, desc));
+}
+
+static void send_reply(struct client *c, const struct command_id *id)
+{
+	yajl_gen g = gen_new(c);
+
+	if (g)
+		finish(c, g, message_reply(g, id));
+}
+
+/* Moves a snapshot of the current filter into the output, then snapshot-end. */
+static void send_snapshot(struct client *c, struct evbuffer *snapshot)
+{
+	yajl_gen g;
+
+	if (evbuffer_add_buffer(output(c), snapshot) < 0) {
+		client_close(c, "out of memory");
+		return;
+	}
+	c->host->stats->snapshots++;
+	c->lost.count = 0;
+	g = gen_new(c);
+	if (g)
+		finish(c, g, message_snapshot_end(g, c->host->ops->last_seq(c->host->engine)));
+}
+
+/* A snapshot for filter f, taken before anything is promised; NULL when the engine failed. */
+static struct evbuffer *take_snapshot(struct client *c, const struct command_filter *f, int *ret)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	*ret = buf ? c->host->ops->snapshot(c->host->engine, f, buf) : -ENOMEM;
+	if (*ret < 0 && buf) {
+		evbuffer_free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+static void do_subscribe(struct client *c, struct command *cmd)
+{
+	struct evbuffer *snapshot = NULL;
+	int r;
+
+	/* Snapshot first: if the engine fails, the old subscription stands and the reply is an error. */
+	if (cmd->snapshot) {
+		snapshot = take_snapshot(c, &cmd->filter, &r);
+		if (!snapshot) {
+			send_error(c, &cmd->id, COMMAND_ERROR_INTERNAL, "cannot take a snapshot: %s",
+				   strerror(-r));
+			return;
+		}
+	}
+	command_filter_move(&c->filter, &cmd->filter);
+	c->subscribed = true;
+	send_reply(c, &cmd->id);
+	if (snapshot && c->state == CLIENT_OPEN)
+		send_snapshot(c, snapshot);
+	if (snapshot)
+		evbuffer_free(snapshot);
+}
+
+static void do_unsubscribe(struct client *c, struct command *cmd)
+{
+	c->subscribed = false;
+	command_filter_release(&c->filter);
+	/* Nothing to recover for a client that no longer wants events. */
+	c->lost.count = 0;
+	send_reply(c, &cmd->id);
+}
+
+/* Replies through an engine query that writes into the open reply map. */
+static void do_query(struct client *c, struct command *cmd)
+{
+	const struct server_engine_ops *ops = c->host->ops;
+	void *engine = c->host->engine;
+	yajl_gen g = gen_new(c);
+	int r;
+
+	if (!g)
+		return;
+	r = message_reply_open(g, &cmd->id);
+	if (r)
+		goto out;
+	switch (cmd->kind) {
+	case COMMAND_GET:
+		r = ops->get(engine, cmd->domid, g);
+		break;
+	case COMMAND_LIST:
+		r = ops->list(engine, g);
+		break;
+	case COMMAND_STATS:
+		r = jsonw_cstr(g, "server");
+		r = r ?: jsonw_map_open(g);
+		r = r ?: c->host->write_stats(c->host->arg, g);
+		r = r ?: jsonw_map_close(g);
+		r = r ?: jsonw_cstr(g, "engine");
+		r = r ?: jsonw_map_open(g);
+		r = r ?: ops->stats(engine, g);
+		r = r ?: jsonw_map_close(g);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	r = r ?: jsonw_map_close(g);
+out:
+	if (!r) {
+		queue_gen(c, g);
+	} else if (r == -ENOENT && cmd->kind == COMMAND_GET) {
+		send_error(c, &cmd->id, COMMAND_ERROR_NOT_FOUND, "no domain %u", cmd->domid);
+	} else {
+		send_error(c, &cmd->id, COMMAND_ERROR_INTERNAL, "cannot answer: %s", strerror(-r));
+	}
+	yajl_gen_free(g);
+}
+
+static void dispatch(struct client *c, struct command *cmd)
+{
+	switch (cmd->kind) {
+	case COMMAND_PING:
+		send_reply(c, &cmd->id);
+		break;
+	case COMMAND_SUBSCRIBE:
+		do_subscribe(c, cmd);
+		break;
+	case COMMAND_UNSUBSCRIBE:
+		do_unsubscribe(c, cmd);
+		break;
+	case COMMAND_GET:
+	case COMMAND_LIST:
+	case COMMAND_STATS:
+		do_query(c, cmd);
+		break;
+	}
+}
+
+static void handle_line(struct client *c, const char *line, size_t len)
+{
+	struct command_error err;
+	struct command cmd;
+	size_t i;
+	int r;
+
+	/* Blank lines are a typing habit in interactive sessions, not commands. */
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			break;
+	if (i == len)
+		return;
+	if (line[len - 1] == '\r')
+		len--;
+	c->host->stats->commands++;
+	r = command_parse(line, len, &cmd, &err);
+	if (r == 0)
+		dispatch(c, &cmd);
+	else if (r == -EINVAL)
+		send_error(c, &cmd.id, err.cls, "%s", err.desc);
+	else
+		send_error(c, NULL, COMMAND_ERROR_INTERNAL, "cannot parse: %s", strerror(-r));
+	command_release(&cmd);
+}
+
+/* Stops reading and closes once the output is flushed (or after CLOSE_FLUSH_MS). */
+static void begin_closing(struct client *c, const char *why)
+{
+	if (c->state != CLIENT_OPEN)
+		return;
+	log_debug("client %lu: closing (%s)", c->serial, why);
+	c->state = CLIENT_CLOSING;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	set_write_timeout(c, CLOSE_FLUSH_MS);
+	if (client_output_length(c) == 0)
+		client_close(c, why);
+}
+
+static void line_too_long(struct client *c)
+{
+	send_error(c, NULL, COMMAND_ERROR_LINE_TOO_LONG, "a line is longer than %d bytes; closing",
+		   XGM_MAX_CLIENT_LINE);
+	begin_closing(c, "line too long");
+}
+
+static void pause_reading(struct client *c)
+{
+	if (c->reading_paused)
+		return;
+	c->reading_paused = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+/*
+ * Handles every complete line in the input, as long as the client takes
+ * its replies: past the output cap, commands wait (and the socket is not
+ * read) until the output drains, so no client can grow our memory by
+ * sending commands without reading.
+ */
+static void process_input(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	while (c->state == CLIENT_OPEN) {
+		struct evbuffer_ptr eol;
+		size_t len, n = evbuffer_get_length(in);
+
+		if (client_output_length(c) >= output_cap(c)) {
+			pause_reading(c);
+			return;
+		}
+		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		if (eol.pos < 0) {
+			if (n > XGM_MAX_CLIENT_LINE) {
+				line_too_long(c);
+			} else if (c->read_eof) {
+				/* The last line may lack its newline. */
+				if (n)
+					handle_line(c, (const char *)evbuffer_pullup(in, -1), n);
+				evbuffer_drain(in, n);
+				begin_closing(c, "end of input");
+			}
+			return;
+		}
+		len = (size_t)eol.pos;
+		if (len > XGM_MAX_CLIENT_LINE) {
+			line_too_long(c);
+			return;
+		}
+		handle_line(c, (const char *)evbuffer_pullup(in, (ev_ssize_t)len + 1), len);
+		evbuffer_drain(in, len + 1);
+	}
+}
+
+/* Output drained below half the cap: report and repair a loss, and take commands again. */
+static void recover(struct client *c)
+{
+	struct evbuffer *snapshot;
+	yajl_gen g;
+	int r;
+
+	log_info("client %lu: caught up; %llu events lost (seq %llu..%llu), resending a snapshot",
+		 c->serial, (unsigned long long)c->lost.count, (unsigned long long)c->lost.first_seq,
+		 (unsigned long long)c->lost.last_seq);
+	g = gen_new(c);
+	if (!g)
+		return;
+	if (finish(c, g, message_lost(g, c->lost.count, c->lost.first_seq, c->lost.last_seq)))
+		return;
+	c->host->stats->lost_notices++;
+	c->lost.count = 0;
+	snapshot = take_snapshot(c, &c->filter, &r);
+	if (!snapshot) {
+		/* Without a snapshot the client cannot become consistent: let it reconnect. */
+		send_error(c, NULL, COMMAND_ERROR_INTERNAL, "cannot take a snapshot: %s", strerror(-r));
+		begin_closing(c, "snapshot failed");
+		return;
+	}
+	send_snapshot(c, snapshot);
+	evbuffer_free(snapshot);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	process_input(arg);
+}
+
+/* Called after a write once the output is at or below the low watermark (half the cap). */
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->state == CLIENT_CLOSING) {
+		if (client_output_length(c) == 0)
+			client_close(c, "flushed");
+		return;
+	}
+	if (c->state != CLIENT_OPEN)
+		return;
+	if (c->lost.count && c->subscribed)
+		recover(c);
+	if (c->state == CLIENT_OPEN && c->reading_paused && client_output_length(c) < output_cap(c)) {
+		c->reading_paused = false;
+		if (!c->read_eof)
+			bufferevent_enable(c->bev, EV_READ);
+		process_input(c);
+	}
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		/* Replies to what was sent before the EOF still go out. */
+		c->read_eof = true;
+		process_input(c);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		if (c->state == CLIENT_OPEN) {
+			c->host->stats->clients_stalled++;
+			log_info("client %lu: no progress for %u ms with %zu bytes queued, disconnecting",
+				 c->serial, c->host->cfg->stall_timeout_ms, client_output_length(c));
+		}
+		client_close(c, "write timeout");
+	} else if (what & BEV_EVENT_ERROR) {
+		client_close(c, strerror(EVUTIL_SOCKET_ERROR()));
+	}
+}
+
+void client_reconfigure(struct client *c)
+{
+	if (c->state != CLIENT_OPEN)
+		return;
+	bufferevent_setwatermark(c->bev, EV_WRITE, output_cap(c) / 2, 0);
+	set_write_timeout(c, c->host->cfg->stall_timeout_ms);
+}
+
+struct client *client_new(const struct client_host *host, evutil_socket_t fd, unsigned long serial)
+{
+	struct ucred cred = { .pid = 0 };
+	socklen_t cred_len = sizeof(cred);
+	struct client *c;
+	yajl_gen g;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->host = host;
+	c->serial = serial;
+	c->filter.all_domains = true;
+	c->filter.events = XGM_EVENT_ALL;
+	c->bev = bufferevent_socket_new(host->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	/* Never hold more than one line past the cap: the cap check needs no more. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, XGM_MAX_CLIENT_LINE + 1);
+	client_reconfigure(c);
+	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0)
+		goto fail;
+	g = jsonw_new();
+	if (!g)
+		goto fail;
+	/* Not queue_gen(): a client the host does not hold yet must not be reported closed. */
+	if (message_hello(g, XGM_VERSION, host->instance, host->ops->last_seq(host->engine)) ||
+	    append_gen(output(c), g)) {
+		yajl_gen_free(g);
+		goto fail;
+	}
+	yajl_gen_free(g);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0)
+		log_info("client %lu: connected (pid %d, uid %u)", serial, (int)cred.pid, (unsigned)cred.uid);
+	else
+		log_info("client %lu: connected", serial);
+	return c;
+fail:
+	bufferevent_free(c->bev);
+	free(c);
+	return NULL;
+}
+
+void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, uint64_t seq,
+		    const char *line, size_t len)
+{
+	struct evbuffer *out;
+
+	if (c->state != CLIENT_OPEN || !c->subscribed || !command_filter_match(&c->filter, domid, kind))
+		return;
+	if (len && line[len - 1] == '\n')
+		len--;
+	out = output(c);
+	/* Once dropping, keep dropping until recovery: a gap must be reported, never silent. */
+	if (c->lost.count == 0 && evbuffer_get_length(out) < output_cap(c) &&
+	    evbuffer_expand(out, len + 1) == 0 && evbuffer_add(out, line, len) == 0 &&
+	    evbuffer_add(out, "\n", 1) == 0) {
+		c->host->stats->events_sent++;
+		return;
+	}
+	if (c->lost.count == 0) {
+		log_info("client %lu: %zu bytes queued, dropping events until it catches up",
+			 c->serial, evbuffer_get_length(out));
+		c->lost.first_seq = seq;
+	}
+	c->lost.count++;
+	c->lost.last_seq = seq;
+	c->host->stats->events_dropped++;
+}
+
+void client_bye(struct client *c, const char *reason)
+{
+	yajl_gen g;
+
+	if (c->state != CLIENT_OPEN)
+		return;
+	g = gen_new(c);
+	if (g && finish(c, g, message_bye(g, reason)) == 0)
+		begin_closing(c, reason);
+}
+
+void client_close(struct client *c, const char *why)
+{
+	if (c->state == CLIENT_CLOSED)
+		return;
+	log_info("client %lu: disconnected (%s)", c->serial, why);
+	c->state = CLIENT_CLOSED;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	c->host->closed(c->host->arg, c);
+}
+
+void client_free(struct client *c)
+{
+	if (!c)
+		return;
+	bufferevent_free(c->bev);
+	command_filter_release(&c->filter);
+	free(c);
+}

@@ -1,0 +1,83 @@
+/*
+ * One client connection of the event socket: line framing with a cap,
+ * command dispatch, the subscription filter, and the output cap with its
+ * lost/resnapshot recovery. Internal to the server module: the server owns
+ * every client and frees it only after the client's callbacks returned.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "protocol/command.h"
+#include "server/server.h"
+
+struct client;
+
+/* What a client needs from its server; owned by the server, outlives its clients. */
+struct client_host {
+	struct event_base *base;
+	const struct server_engine_ops *ops;
+	void *engine;
+	const struct server_config *cfg;	/* read at each use: a reload applies at once */
+	const char *instance;
+	struct server_stats *stats;
+	/* Writes the server's own counters into an open map (the stats reply). */
+	int (*write_stats)(void *arg, yajl_gen g);
+	/*
+	 * The client is finished: no callback of it runs again. The server
+	 * unlinks it and calls client_free() later, from the loop, never
+	 * from inside this call.
+	 */
+	void (*closed)(void *arg, struct client *c);
+	void *arg;
+};
+
+enum client_state {
+	CLIENT_OPEN,
+	CLIENT_CLOSING,		/* flushing a last message (error, bye), then closed */
+	CLIENT_CLOSED,		/* waiting for client_free() */
+};
+
+struct client {
+	TAILQ_ENTRY(client) link;	/* in the server's live or dead list */
+	const struct client_host *host;
+	struct bufferevent *bev;
+	unsigned long serial;		/* for log lines */
+	enum client_state state;
+	bool reading_paused;		/* output over the cap: commands wait */
+	bool read_eof;			/* the client sent all it will send */
+	bool subscribed;
+	struct command_filter filter;
+	struct {
+		uint64_t count, first_seq, last_seq;	/* count 0: nothing lost */
+	} lost;
+};
+
+/*
+ * Serves fd (a connected, non-blocking socket; owned from now on, even on
+ * failure) and sends hello. NULL on ENOMEM.
+ */
+struct client *client_new(const struct client_host *host, evutil_socket_t fd, unsigned long serial);
+
+/* Queues one published event if it matches, or counts it as lost past the cap. */
+void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, uint64_t seq,
+		    const char *line, size_t len);
+
+/* Queues {"type":"bye","reason":reason} and stops reading and sending events. */
+void client_bye(struct client *c, const char *reason);
+
+/* Closes the connection now; the host's closed() is called. */
+void client_close(struct client *c, const char *why);
+
+/* Applies the host's current cfg (cap, stall timeout) to this connection. */
+void client_reconfigure(struct client *c);
+
+/* Bytes queued to the client. */
+size_t client_output_length(const struct client *c);
+
+/* Frees a closed client (or any client, when the whole server goes away). NULL is fine. */
+void client_free(struct client *c);

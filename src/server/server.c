@@ -1,0 +1,532 @@
+/*
+ * The event socket's listener and client set: binds the UNIX socket,
+ * admits clients up to the limit, fans events out, frees closed clients
+ * from the loop (never inside their own callbacks), and says bye on
+ * shutdown.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "json/jsonw.h"
+#include "protocol/message.h"
+#include "server/client.h"
+#include "server/server.h"
+#include "util/log.h"
+
+#define DEFAULT_MAX_CLIENTS 256
+#define DEFAULT_OUTPUT_CAP (1024 * 1024)
+#define DEFAULT_SHUTDOWN_FLUSH_MS 500
+/* After accept() fails for lack of fds or memory, wait this long before trying again. */
+#define ACCEPT_RETRY_MS 1000
+
+TAILQ_HEAD(client_list, client);
+
+struct server {
+	struct event_base *base;
+	struct server_config cfg;
+	struct client_host host;
+	struct server_stats stats;
+	char instance[33];
+
+	struct evconnlistener *listener;
+	struct event *accept_retry;
+	char *path;			/* the socket file we bound, to remove at the end */
+	dev_t path_dev;
+	ino_t path_ino;
+
+	struct client_list clients;	/* open and closing */
+	struct client_list dead;	/* closed, freed by reap() */
+	struct event *reap;
+	uint64_t n_clients;
+	unsigned long next_serial;
+	bool shut_down;
+};
+
+void server_config_from(struct server_config *scfg, const struct xgm_config *cfg)
+{
+	*scfg = (struct server_config){
+		.max_clients = cfg->limits.max_clients,
+		.client_output_cap = cfg->limits.client_output_cap,
+		.stall_timeout_ms = cfg->limits.client_stall_timeout_s * 1000u,
+		.shutdown_flush_ms = 0,
+	};
+}
+
+static void apply_config(struct server *s, const struct server_config *cfg)
+{
+	s->cfg = *cfg;
+	if (!s->cfg.max_clients)
+		s->cfg.max_clients = DEFAULT_MAX_CLIENTS;
+	if (!s->cfg.client_output_cap)
+		s->cfg.client_output_cap = DEFAULT_OUTPUT_CAP;
+	if (!s->cfg.shutdown_flush_ms)
+		s->cfg.shutdown_flush_ms = DEFAULT_SHUTDOWN_FLUSH_MS;
+}
+
+/* Random, so that a restarted daemon (seq from 0 again) is told apart from a reordered one. */
+static void make_instance(char out[33])
+{
+	unsigned char bytes[16];
+	ssize_t n = getrandom(bytes, sizeof(bytes), GRND_NONBLOCK);
+
+	if (n != (ssize_t)sizeof(bytes)) {
+		struct timespec ts;
+		uint64_t mix;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		mix = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		for (size_t i = 0; i < sizeof(bytes); i++)
+			bytes[i] = (unsigned char)((mix >> (8 * (i % 8))) ^ ((unsigned)getpid() >> (i % 3)));
+	}
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+}
+
+static int write_stats(void *arg, yajl_gen g)
+{
+	struct server *s = arg;
+	struct server_stats st;
+	int r;
+
+	server_get_stats(s, &st);
+#define STAT(name) r = r ?: jsonw_cstr(g, #name); r = r ?: jsonw_int(g, (long long)st.name)
+	r = 0;
+	STAT(clients);
+	STAT(subscribers);
+	STAT(output_queued);
+	STAT(clients_accepted);
+	STAT(clients_rejected);
+	STAT(clients_stalled);
+	STAT(commands);
+	STAT(errors);
+	STAT(events_sent);
+	STAT(events_dropped);
+	STAT(lost_notices);
+	STAT(snapshots);
+#undef STAT
+	return r;
+}
+
+static void reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&s->dead))) {
+		TAILQ_REMOVE(&s->dead, c, link);
+		client_free(c);
+	}
+}
+
+static void client_closed(void *arg, struct client *c)
+{
+	struct server *s = arg;
+
+	TAILQ_REMOVE(&s->clients, c, link);
+	s->n_clients--;
+	TAILQ_INSERT_TAIL(&s->dead, c, link);
+	event_active(s->reap, EV_TIMEOUT, 0);
+}
+
+struct server *server_new(struct event_base *base, const struct server_config *cfg,
+			  const struct server_engine_ops *ops, void *engine)
+{
+	struct server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->base = base;
+	apply_config(s, cfg);
+	make_instance(s->instance);
+	TAILQ_INIT(&s->clients);
+	TAILQ_INIT(&s->dead);
+	s->reap = event_new(base, -1, 0, reap, s);
+	if (!s->reap) {
+		free(s);
+		return NULL;
+	}
+	s->host = (struct client_host){
+		.base = base,
+		.ops = ops,
+		.engine = engine,
+		.cfg = &s->cfg,
+		.instance = s->instance,
+		.stats = &s->stats,
+		.write_stats = write_stats,
+		.closed = client_closed,
+		.arg = s,
+	};
+	return s;
+}
+
+const char *server_instance(const struct server *s)
+{
+	return s->instance;
+}
+
+void server_reconfigure(struct server *s, const struct server_config *cfg)
+{
+	struct client *c;
+
+	apply_config(s, cfg);
+	TAILQ_FOREACH(c, &s->clients, link)
+		client_reconfigure(c);
+}
+
+void server_get_stats(const struct server *s, struct server_stats *ret)
+{
+	const struct client *c;
+
+	*ret = s->stats;
+	ret->clients = s->n_clients;
+	ret->subscribers = 0;
+	ret->output_queued = 0;
+	TAILQ_FOREACH(c, &s->clients, link) {
+		if (c->state == CLIENT_OPEN && c->subscribed)
+			ret->subscribers++;
+		ret->output_queued += client_output_length(c);
+	}
+}
+
+/* One error line, best effort, without a bufferevent: the client is not admitted. */
+static void reject(struct server *s, evutil_socket_t fd)
+{
+	yajl_gen g = jsonw_new();
+	char desc[96];
+
+	s->stats.clients_rejected++;
+	log_info("refusing a client: %u clients connected (limits.max_clients)", s->cfg.max_clients);
+	snprintf(desc, sizeof(desc), "too many clients (%u); try again later", s->cfg.max_clients);
+	if (g && message_error(g, NULL, COMMAND_ERROR_TOO_MANY_CLIENTS, desc) == 0) {
+		const char *text;
+		size_t len;
+		ssize_t n;
+
+		jsonw_text(g, &text, &len);
+		/* A fresh socket's buffer always takes one short line; newline in the same call. */
+		n = send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE);
+		if (n == (ssize_t)len)
+			n = send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			s->stats.errors++;
+	}
+	yajl_gen_free(g);
+	close(fd);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen,
+		      void *arg)
+{
+	struct server *s = arg;
+	struct client *c;
+
+	if (s->shut_down) {
+		close(fd);
+		return;
+	}
+	if (s->n_clients >= s->cfg.max_clients) {
+		reject(s, fd);
+		return;
+	}
+	c = client_new(&s->host, fd, ++s->next_serial);
+	if (!c) {
+		log_warning("cannot serve a new client: out of memory");
+		return;
+	}
+	TAILQ_INSERT_TAIL(&s->clients, c, link);
+	s->n_clients++;
+	s->stats.clients_accepted++;
+}
+
+static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	if (s->listener)
+		evconnlistener_enable(s->listener);
+}
+
+/* accept() failed for a reason that persists (EMFILE, ENOBUFS): back off instead of spinning. */
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct server *s = arg;
+	struct timeval tv = { .tv_sec = ACCEPT_RETRY_MS / 1000, .tv_usec = (ACCEPT_RETRY_MS % 1000) * 1000 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	log_warning("cannot accept a client: %s; pausing for %d ms", strerror(err), ACCEPT_RETRY_MS);
+	evconnlistener_disable(l);
+	evtimer_add(s->accept_retry, &tv);
+}
+
+int server_listen_fd(struct server *s, int fd)
+{
+	if (s->listener) {
+		close(fd);
+		return -EBUSY;
+	}
+	if (!s->accept_retry)
+		s->accept_retry = evtimer_new(s->base, accept_retry_cb, s);
+	if (!s->accept_retry || evutil_make_socket_nonblocking(fd) < 0 ||
+	    evutil_make_socket_closeonexec(fd) < 0) {
+		close(fd);
+		log_err("cannot set up the listening socket: %s", strerror(errno ? errno : ENOMEM));
+		return -ENOMEM;
+	}
+	/* Backlog 0: the socket is already listening. */
+	s->listener = evconnlistener_new(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+					 0, fd);
+	if (!s->listener) {
+		close(fd);
+		log_err("cannot set up the listening socket: out of memory");
+		return -ENOMEM;
+	}
+	evconnlistener_set_error_cb(s->listener, accept_error_cb);
+	return 0;
+}
+
+static int bind_mode(int fd, const struct sockaddr_un *sa, mode_t mode)
+{
+	/* The file gets its final mode at birth: no window where it is wider. */
+	mode_t old = umask(~mode & 0777);
+	int r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+
+	umask(old);
+	return r < 0 ? -errno : 0;
+}
+
+/*
+ * The path is taken: by a live server (connect succeeds, or its backlog is
+ * full), by a stale socket (refused: 0, the caller may replace it), or by
+ * something that is no socket at all.
+ */
+static int probe_existing(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, r;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("%s exists and is not a socket; not replacing it", sa->sun_path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ? -errno : 0;
+	close(fd);
+	if (r == 0 || r == -EAGAIN || r == -EINPROGRESS) {
+		log_err("%s is in use by a running server; stop it first or choose another socket",
+			sa->sun_path);
+		return -EADDRINUSE;
+	}
+	if (r == -ECONNREFUSED) {
+		log_info("removing stale socket %s", sa->sun_path);
+		if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
+			r = -errno;
+			log_err("cannot remove stale socket %s: %s", sa->sun_path, strerror(-r));
+			return r;
+		}
+		return 0;
+	}
+	log_err("cannot check whether %s is in use: %s", sa->sun_path, strerror(-r));
+	return r;
+}
+
+int server_listen(struct server *s, const char *path, mode_t mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("socket path %s is longer than %zu bytes", path, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		r = -errno;
+		log_err("cannot create a socket: %s", strerror(-r));
+		return r;
+	}
+	r = bind_mode(fd, &sa, mode);
+	if (r == -EADDRINUSE) {
+		r = probe_existing(&sa);
+		if (r == 0)
+			r = bind_mode(fd, &sa, mode);
+		else
+			goto fail_quiet;
+	}
+	if (r < 0) {
+		log_err("cannot bind %s: %s", path, strerror(-r));
+		goto fail_quiet;
+	}
+	if (listen(fd, SOMAXCONN) < 0 || stat(path, &st) < 0) {
+		r = -errno;
+		log_err("cannot listen on %s: %s", path, strerror(-r));
+		unlink(path);
+		goto fail_quiet;
+	}
+	s->path = strdup(path);
+	if (!s->path) {
+		unlink(path);
+		r = -ENOMEM;
+		log_err("cannot listen on %s: out of memory", path);
+		goto fail_quiet;
+	}
+	s->path_dev = st.st_dev;
+	s->path_ino = st.st_ino;
+	return server_listen_fd(s, fd);
+fail_quiet:
+	close(fd);
+	return r;
+}
+
+/* Removes the socket file, unless another server has replaced it since. */
+static void stop_listening(struct server *s)
+{
+	struct stat st;
+
+	if (s->listener) {
+		evconnlistener_free(s->listener);
+		s->listener = NULL;
+	}
+	if (s->accept_retry)
+		evtimer_del(s->accept_retry);
+	if (s->path && stat(s->path, &st) == 0 && st.st_dev == s->path_dev && st.st_ino == s->path_ino)
+		unlink(s->path);
+	free(s->path);
+	s->path = NULL;
+}
+
+void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, uint64_t seq,
+		    const char *line, size_t len)
+{
+	struct client *c;
+
+	if (s->shut_down)
+		return;
+	/* client_publish() never closes a client, so plain iteration is safe. */
+	TAILQ_FOREACH(c, &s->clients, link)
+		client_publish(c, domid, kind, seq, line, len);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends what is queued to c without blocking: 0 when there may be more to
+ * send later, -errno when the client is gone. The bufferevent keeps the
+ * front of its output frozen against outside draining; thaw it meanwhile.
+ */
+static int send_queued(struct client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int fd = bufferevent_getfd(c->bev), r = 0;
+
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out)) {
+		struct evbuffer_iovec v;
+		ssize_t n;
+
+		if (evbuffer_peek(out, -1, NULL, &v, 1) < 1)
+			break;
+		n = send(fd, v.iov_base, v.iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			r = errno == EAGAIN || errno == EINTR ? 0 : -errno;
+			break;
+		}
+		evbuffer_drain(out, (size_t)n);
+	}
+	evbuffer_freeze(out, 1);
+	return r;
+}
+
+/*
+ * Writes what the clients still have queued, directly and without the
+ * loop (the caller may be about to leave it), until all is out or the
+ * deadline passes.
+ */
+static void flush_all(struct server *s)
+{
+	int64_t deadline = now_ms() + s->cfg.shutdown_flush_ms;
+	struct pollfd *fds = calloc(s->n_clients ? s->n_clients : 1, sizeof(*fds));
+	struct client **who = calloc(s->n_clients ? s->n_clients : 1, sizeof(*who));
+
+	while (fds && who) {
+		int64_t left = deadline - now_ms();
+		struct client *c;
+		nfds_t n = 0;
+
+		TAILQ_FOREACH(c, &s->clients, link) {
+			if (c->state == CLIENT_CLOSED || client_output_length(c) == 0)
+				continue;
+			fds[n] = (struct pollfd){ .fd = bufferevent_getfd(c->bev), .events = POLLOUT };
+			who[n++] = c;
+		}
+		if (n == 0 || left <= 0)
+			break;
+		if (poll(fds, n, (int)left) < 0 && errno != EINTR)
+			break;
+		for (nfds_t i = 0; i < n; i++)
+			if (fds[i].revents && send_queued(who[i]) < 0)
+				client_close(who[i], "gone during shutdown");
+	}
+	free(fds);
+	free(who);
+}
+
+void server_shutdown(struct server *s)
+{
+	struct client *c, *next;
+
+	if (s->shut_down)
+		return;
+	s->shut_down = true;
+	stop_listening(s);
+	for (c = TAILQ_FIRST(&s->clients); c; c = next) {
+		next = TAILQ_NEXT(c, link);
+		client_bye(c, "shutdown");
+	}
+	flush_all(s);
+	while ((c = TAILQ_FIRST(&s->clients)))
+		client_close(c, "shutdown");
+}
+
+void server_free(struct server *s)
+{
+	struct client *c;
+
+	if (!s)
+		return;
+	stop_listening(s);
+	while ((c = TAILQ_FIRST(&s->clients))) {
+		TAILQ_REMOVE(&s->clients, c, link);
+		client_free(c);
+	}
+	reap(-1, 0, s);
+	event_free(s->reap);
+	if (s->accept_retry)
+		event_free(s->accept_retry);
+	free(s);
+}

@@ -1,0 +1,34 @@
+/*
+ * A fake engine for the server's tests: three canned domains (0, 5, 7)
+ * behind struct server_engine_ops, and a way to publish events as the real
+ * engine would (one encoded line, fanned out by the server).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/server.h"
+
+#define TEST_ENGINE_DOMAINS 3
+
+struct test_engine {
+	uint64_t seq;			/* last published */
+	unsigned int domids[TEST_ENGINE_DOMAINS];
+	const char *names[TEST_ENGINE_DOMAINS];
+	int fail_snapshot;		/* non-zero: snapshot() returns it */
+	unsigned int snapshots;		/* snapshot() calls */
+};
+
+extern const struct server_engine_ops test_engine_ops;
+
+void test_engine_init(struct test_engine *e);
+
+/*
+ * Publishes one event about domid through s with the next seq; pad bytes
+ * of filler in "data" make it as big as a test needs. Returns its length
+ * on the wire (newline included).
+ */
+size_t test_engine_publish(struct test_engine *e, struct server *s, unsigned int domid,
+			   enum xgm_event kind, size_t pad);

@@ -1,0 +1,899 @@
+/*
+ * Integration tests of the socket server in one process: a real UNIX
+ * socket in a temporary directory, the server's event loop and test
+ * clients taking turns, and a fake engine with canned domains.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include <yajl/yajl_tree.h>
+
+#include "server/server.h"
+#include "server/test-engine.h"
+#include "util/log.h"
+#include "xgm-config.h"
+
+#define CAP (64 * 1024)
+#define TIMEOUT_MS 5000
+
+struct fixture {
+	struct event_base *base;
+	struct server *server;
+	struct test_engine engine;
+	struct server_config cfg;
+	char dir[64];
+	char path[128];
+};
+
+struct conn {
+	int fd;
+	char *buf;
+	size_t len, size;
+	bool eof;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void start_server(struct fixture *f)
+{
+	f->server = server_new(f->base, &f->cfg, &test_engine_ops, &f->engine);
+	assert_non_null(f->server);
+	assert_int_equal(server_listen(f->server, f->path, 0660), 0);
+}
+
+static int setup_with(void **state, const struct server_config *cfg)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/xgm-test-server-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/xgmd.sock", f->dir);
+	f->base = event_base_new();
+	assert_non_null(f->base);
+	test_engine_init(&f->engine);
+	f->cfg = *cfg;
+	start_server(f);
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct server_config cfg = { .max_clients = 8, .client_output_cap = CAP, .stall_timeout_ms = 0 };
+
+	return setup_with(state, &cfg);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	server_free(f->server);
+	event_base_free(f->base);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Lets the server run whatever is ready. */
+static void pump(struct fixture *f)
+{
+	for (int i = 0; i < 4; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+}
+
+static void pump_for(struct fixture *f, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		pump(f);
+		poll(NULL, 0, 5);
+	}
+}
+
+static struct conn *conn_open(struct fixture *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct conn *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	strcpy(sa.sun_path, f->path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(c->fd >= 0);
+	assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(fcntl(c->fd, F_SETFL, O_NONBLOCK), 0);
+	c->size = 1 << 16;
+	c->buf = malloc(c->size);
+	assert_non_null(c->buf);
+	pump(f);
+	return c;
+}
+
+static void conn_close(struct fixture *f, struct conn *c)
+{
+	close(c->fd);
+	free(c->buf);
+	free(c);
+	pump(f);
+}
+
+/* Reads what is there without blocking; false once nothing more will come. */
+static bool conn_fill(struct conn *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->size - c->len < 4096) {
+			c->size *= 2;
+			c->buf = realloc(c->buf, c->size);
+			assert_non_null(c->buf);
+		}
+		n = recv(c->fd, c->buf + c->len, c->size - c->len, 0);
+		if (n > 0) {
+			c->len += (size_t)n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			c->eof = true;
+		return !c->eof;
+	}
+}
+
+/* The next line from the server (malloc'd, without newline), or NULL at EOF. */
+static char *conn_line(struct fixture *f, struct conn *c)
+{
+	int64_t deadline = now_ms() + TIMEOUT_MS;
+
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+
+		if (nl) {
+			size_t n = (size_t)(nl - c->buf);
+			char *line = strndup(c->buf, n);
+
+			assert_non_null(line);
+			assert_int_equal(strlen(line), n);
+			memmove(c->buf, nl + 1, c->len - n - 1);
+			c->len -= n + 1;
+			return line;
+		}
+		if (c->eof) {
+			assert_int_equal(c->len, 0);	/* every message ends with a newline */
+			return NULL;
+		}
+		pump(f);
+		conn_fill(c);
+		if (!memchr(c->buf, '\n', c->len) && !c->eof) {
+			if (now_ms() > deadline)
+				fail_msg("no line from the server within %d ms", TIMEOUT_MS);
+			poll(NULL, 0, 1);
+		}
+	}
+}
+
+static yajl_val conn_json(struct fixture *f, struct conn *c)
+{
+	char err[128];
+	char *line = conn_line(f, c);
+	yajl_val v;
+
+	if (!line)
+		fail_msg("connection closed where a message was expected");
+	v = yajl_tree_parse(line, err, sizeof(err));
+	if (!v)
+		fail_msg("server sent invalid JSON (%s): %s", err, line);
+	free(line);
+	return v;
+}
+
+static void conn_send_bytes(struct fixture *f, struct conn *c, const char *s, size_t len)
+{
+	int64_t deadline = now_ms() + TIMEOUT_MS;
+
+	while (len) {
+		ssize_t n = send(c->fd, s, len, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			s += n;
+			len -= (size_t)n;
+		} else {
+			assert_true(errno == EAGAIN);
+			assert_true(now_ms() < deadline);
+			pump(f);
+		}
+	}
+	pump(f);
+}
+
+static void conn_send(struct fixture *f, struct conn *c, const char *s)
+{
+	conn_send_bytes(f, c, s, strlen(s));
+}
+
+static void conn_expect_eof(struct fixture *f, struct conn *c)
+{
+	char *line = conn_line(f, c);
+
+	if (line)
+		fail_msg("expected the server to close, got %s", line);
+}
+
+/* Field access by path ("a", "b"): */
+static yajl_val field(yajl_val v, const char *a, const char *b)
+{
+	const char *path[] = { a, b, NULL };
+
+	return yajl_tree_get(v, path, yajl_t_any);
+}
+
+static void assert_str(yajl_val v, const char *a, const char *b, const char *expect)
+{
+	yajl_val x = field(v, a, b);
+
+	if (!YAJL_IS_STRING(x) || strcmp(x->u.string, expect))
+		fail_msg("%s%s%s: expected \"%s\"", a, b ? "." : "", b ? b : "", expect);
+}
+
+static const char *type_of(yajl_val v)
+{
+	yajl_val x = field(v, "type", NULL);
+
+	return YAJL_IS_STRING(x) ? x->u.string : "";
+}
+
+static long long get_int(yajl_val v, const char *a, const char *b)
+{
+	yajl_val x = field(v, a, b);
+
+	if (!YAJL_IS_INTEGER(x))
+		fail_msg("%s%s%s: not an integer", a, b ? "." : "", b ? b : "");
+	return YAJL_GET_INTEGER(x);
+}
+
+/* Reads one message and checks its type (and, for replies and errors, its id). */
+static yajl_val expect(struct fixture *f, struct conn *c, const char *type)
+{
+	yajl_val v = conn_json(f, c);
+
+	assert_str(v, "type", NULL, type);
+	return v;
+}
+
+static void expect_free(struct fixture *f, struct conn *c, const char *type)
+{
+	yajl_tree_free(expect(f, c, type));
+}
+
+static void expect_error(struct fixture *f, struct conn *c, const char *cls, long long id)
+{
+	yajl_val v = expect(f, c, "error");
+
+	assert_str(v, "error", "class", cls);
+	assert_true(YAJL_IS_STRING(field(v, "error", "desc")));
+	if (id < 0)
+		assert_true(YAJL_IS_NULL(field(v, "id", NULL)));
+	else
+		assert_int_equal(get_int(v, "id", NULL), id);
+	yajl_tree_free(v);
+}
+
+static void expect_reply(struct fixture *f, struct conn *c, long long id)
+{
+	yajl_val v = expect(f, c, "reply");
+
+	assert_int_equal(get_int(v, "id", NULL), id);
+	assert_true(YAJL_IS_TRUE(field(v, "ok", NULL)));
+	yajl_tree_free(v);
+}
+
+/* An event; returns its seq and checks domain and kind. */
+static long long expect_event(struct fixture *f, struct conn *c, unsigned int domid, const char *kind)
+{
+	yajl_val v = expect(f, c, "event");
+	long long seq = get_int(v, "seq", NULL);
+
+	assert_int_equal(get_int(v, "domain", "id"), domid);
+	assert_str(v, "event", NULL, kind);
+	yajl_tree_free(v);
+	return seq;
+}
+
+static struct conn *conn_open_hello(struct fixture *f)
+{
+	struct conn *c = conn_open(f);
+
+	expect_free(f, c, "hello");
+	return c;
+}
+
+/*
+ * Subscribes with a filter (JSON text or NULL) and a snapshot; reads the
+ * reply, the snapshot (which must hold n_snapshot domains) and its end.
+ */
+static long long subscribe(struct fixture *f, struct conn *c, const char *filter, int n_snapshot)
+{
+	char cmd[256];
+	yajl_val v;
+	long long seq;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"subscribe\",\"id\":100%s%s}\n", filter ? ",\"filter\":" : "",
+		 filter ? filter : "");
+	conn_send(f, c, cmd);
+	expect_reply(f, c, 100);
+	for (;;) {
+		v = conn_json(f, c);
+		if (strcmp(type_of(v), "snapshot-end") == 0)
+			break;
+		assert_str(v, "event", NULL, "domain.snapshot");
+		yajl_tree_free(v);
+		n++;
+	}
+	assert_int_equal(n, n_snapshot);
+	seq = get_int(v, "seq", NULL);
+	assert_int_equal(seq, f->engine.seq);
+	yajl_tree_free(v);
+	return seq;
+}
+
+/* A ping round trip: proves that nothing else was queued before its reply. */
+static void sync_ping(struct fixture *f, struct conn *c, long long id)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"ping\",\"id\":%lld}\n", id);
+	conn_send(f, c, cmd);
+	expect_reply(f, c, id);
+}
+
+static void test_hello(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c;
+	yajl_val v;
+
+	f->engine.seq = 41;
+	c = conn_open(f);
+	v = expect(f, c, "hello");
+	assert_int_equal(get_int(v, "protocol", NULL), 1);
+	assert_str(v, "server", "name", "xgmd");
+	assert_str(v, "server", "version", XGM_VERSION);
+	assert_str(v, "instance", NULL, server_instance(f->server));
+	assert_int_equal(strlen(server_instance(f->server)), 32);
+	assert_int_equal(get_int(v, "seq", NULL), 41);
+	yajl_tree_free(v);
+	conn_close(f, c);
+}
+
+static void test_ping(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	yajl_val v;
+
+	sync_ping(f, c, 1);
+	conn_send(f, c, "{\"cmd\":\"ping\",\"id\":\"abc\"}\r\n\n   \n{\"cmd\":\"ping\"}\n");
+	v = expect(f, c, "reply");
+	assert_str(v, "id", NULL, "abc");
+	yajl_tree_free(v);
+	v = expect(f, c, "reply");
+	assert_true(YAJL_IS_NULL(field(v, "id", NULL)));
+	yajl_tree_free(v);
+	/* Blank lines got no answer: the next message is this reply. */
+	sync_ping(f, c, 2);
+	conn_close(f, c);
+}
+
+static void test_subscribe(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	long long end;
+
+	f->engine.seq = 10;
+	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"domains\":[5],"
+			"\"events\":[\"domain.metrics\"]},\"snapshot\":true}\n");
+	expect_reply(f, c, 1);
+	assert_int_equal(expect_event(f, c, 5, "domain.snapshot"), 10);
+	{
+		yajl_val v = expect(f, c, "snapshot-end");
+
+		end = get_int(v, "seq", NULL);
+		assert_int_equal(end, 10);
+		yajl_tree_free(v);
+	}
+	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
+	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_NEW, 0);
+	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	/* Only the matching event, and after the snapshot's seq. */
+	assert_int_equal(expect_event(f, c, 5, "domain.metrics"), 13);
+	sync_ping(f, c, 2);
+	conn_close(f, c);
+}
+
+static void test_fan_out(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *all = conn_open_hello(f), *seven = conn_open_hello(f), *none = conn_open_hello(f);
+	struct server_stats st;
+
+	subscribe(f, all, NULL, 3);
+	subscribe(f, seven, "{\"domains\":[7]}", 1);
+	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	assert_int_equal(expect_event(f, all, 5, "domain.metrics"), 1);
+	assert_int_equal(expect_event(f, all, 7, "domain.gone"), 2);
+	assert_int_equal(expect_event(f, seven, 7, "domain.gone"), 2);
+	sync_ping(f, seven, 1);
+	/* Not subscribed: no events at all. */
+	sync_ping(f, none, 1);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients, 3);
+	assert_int_equal(st.subscribers, 2);
+	assert_int_equal(st.events_sent, 3);
+	conn_close(f, all);
+	conn_close(f, seven);
+	conn_close(f, none);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients, 0);
+}
+
+/* A snapshot holds the known domains the filter names, in order, and no others. */
+static void test_snapshot_filter(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+
+	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"domains\":[7,0,99]}}\n");
+	expect_reply(f, c, 1);
+	expect_event(f, c, 0, "domain.snapshot");
+	expect_event(f, c, 7, "domain.snapshot");
+	expect_free(f, c, "snapshot-end");
+	conn_close(f, c);
+}
+
+static void test_resubscribe_replaces(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+
+	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"domains\":[5]},\"snapshot\":false}\n");
+	expect_reply(f, c, 1);
+	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":2,\"filter\":{\"domains\":[7]},\"snapshot\":false}\n");
+	expect_reply(f, c, 2);
+	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
+	assert_int_equal(expect_event(f, c, 7, "domain.metrics"), 2);
+	conn_send(f, c, "{\"cmd\":\"unsubscribe\",\"id\":3}\n");
+	expect_reply(f, c, 3);
+	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
+	sync_ping(f, c, 4);
+	conn_close(f, c);
+}
+
+static void test_queries(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	yajl_val v, domains;
+
+	conn_send(f, c, "{\"cmd\":\"get\",\"id\":1,\"domain\":5}\n");
+	v = expect(f, c, "reply");
+	assert_int_equal(get_int(v, "id", NULL), 1);
+	assert_int_equal(get_int(v, "domain", "id"), 5);
+	assert_str(v, "domain", "name", "web01");
+	assert_true(YAJL_IS_OBJECT(field(v, "data", NULL)));
+	yajl_tree_free(v);
+
+	conn_send(f, c, "{\"cmd\":\"get\",\"id\":2,\"domain\":6}\n");
+	expect_error(f, c, "NotFound", 2);
+
+	conn_send(f, c, "{\"cmd\":\"list\",\"id\":3}\n");
+	v = expect(f, c, "reply");
+	domains = field(v, "domains", NULL);
+	assert_true(YAJL_IS_ARRAY(domains));
+	assert_int_equal(domains->u.array.len, 3);
+	yajl_tree_free(v);
+
+	conn_send(f, c, "{\"cmd\":\"stats\",\"id\":4}\n");
+	v = expect(f, c, "reply");
+	assert_int_equal(get_int(v, "server", "clients"), 1);
+	assert_int_equal(get_int(v, "server", "errors"), 1);
+	assert_int_equal(get_int(v, "server", "commands"), 4);
+	assert_int_equal(get_int(v, "server", "events_dropped"), 0);
+	assert_int_equal(get_int(v, "engine", "domains"), 3);
+	yajl_tree_free(v);
+	conn_close(f, c);
+}
+
+static void test_malformed(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	static const char nul_line[] = "{\"cmd\":\"ping\",\0\"id\":1}\n";
+
+	conn_send(f, c, "garbage\n");
+	expect_error(f, c, "ParseError", -1);
+	conn_send(f, c, "{\"cmd\":\"reboot\",\"id\":4}\n");
+	expect_error(f, c, "UnknownCommand", 4);
+	conn_send(f, c, "[]\n\"x\"\n{\"cmd\":5}\n");
+	expect_error(f, c, "InvalidCommand", -1);
+	expect_error(f, c, "InvalidCommand", -1);
+	expect_error(f, c, "InvalidCommand", -1);
+	conn_send_bytes(f, c, nul_line, sizeof(nul_line) - 1);
+	expect_error(f, c, "ParseError", -1);
+	conn_send(f, c, "{\"cmd\":\"ping\",\"id\":\"\xff\xfe\"}\n");
+	expect_error(f, c, "ParseError", -1);
+	conn_send(f, c, "{\"cmd\":\"get\",\"id\":5,\"domain\":-1}\n");
+	expect_error(f, c, "InvalidArgument", 5);
+	conn_send(f, c, "{\"cmd\":\"ping\",\"id\":1e400}\n");
+	expect_error(f, c, "InvalidArgument", -1);
+	{
+		/* Deep nesting inside the line limit. */
+		char deep[20001];
+
+		memset(deep, '[', 10000);
+		memset(deep + 10000, ']', 10000);
+		deep[20000] = '\n';
+		conn_send_bytes(f, c, deep, sizeof(deep));
+		expect_error(f, c, "ParseError", -1);
+	}
+	/* ... and the connection lives on. */
+	sync_ping(f, c, 9);
+	conn_close(f, c);
+}
+
+static void test_line_too_long(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	size_t n = XGM_MAX_CLIENT_LINE + 100;
+	char *big = malloc(n);
+
+	assert_non_null(big);
+	memset(big, 'a', n);
+	/* The longest line allowed is answered (a ParseError), not refused. */
+	big[XGM_MAX_CLIENT_LINE] = '\n';
+	conn_send_bytes(f, c, big, XGM_MAX_CLIENT_LINE + 1);
+	expect_error(f, c, "ParseError", -1);
+	big[XGM_MAX_CLIENT_LINE] = 'a';
+	conn_send_bytes(f, c, big, n);
+	expect_error(f, c, "LineTooLong", -1);
+	conn_expect_eof(f, c);
+	conn_close(f, c);
+
+	/* One byte too many before the newline is too long as well. */
+	c = conn_open_hello(f);
+	big[XGM_MAX_CLIENT_LINE + 1] = '\n';
+	conn_send_bytes(f, c, big, XGM_MAX_CLIENT_LINE + 2);
+	expect_error(f, c, "LineTooLong", -1);
+	conn_expect_eof(f, c);
+	conn_close(f, c);
+	free(big);
+}
+
+/*
+ * A subscriber that stops reading: its queue stays under the cap while
+ * megabytes are published, and once it reads again it learns exactly what
+ * it lost and gets a snapshot that makes it whole.
+ */
+static void test_slow_subscriber(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	size_t line_len = 0, published = 0;
+	long long seq, expect_seq, lost_count, first, last, end;
+	struct server_stats st;
+	yajl_val v;
+
+	subscribe(f, c, NULL, 3);
+	while (published < 8u * 1024 * 1024) {
+		line_len = test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 1000);
+		published += line_len;
+		pump(f);
+		server_get_stats(f->server, &st);
+		assert_true(st.output_queued <= CAP + line_len);
+	}
+	assert_true(st.events_dropped > 0);
+	assert_int_equal(st.lost_notices, 0);
+
+	/* Read again: events in order up to the loss, then the notice. */
+	expect_seq = 1;
+	for (;;) {
+		v = conn_json(f, c);
+		if (strcmp(type_of(v), "lost") == 0)
+			break;
+		assert_str(v, "type", NULL, "event");
+		seq = get_int(v, "seq", NULL);
+		assert_int_equal(seq, expect_seq);
+		expect_seq++;
+		yajl_tree_free(v);
+	}
+	lost_count = get_int(v, "count", NULL);
+	first = get_int(v, "first_seq", NULL);
+	last = get_int(v, "last_seq", NULL);
+	yajl_tree_free(v);
+	assert_int_equal(first, expect_seq);
+	assert_int_equal(last, (long long)f->engine.seq);
+	assert_int_equal(lost_count, last - first + 1);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.events_dropped, lost_count);
+	assert_int_equal(st.lost_notices, 1);
+
+	/* Then a fresh snapshot, same filter, and live events after it. */
+	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++)
+		expect_event(f, c, f->engine.domids[i], "domain.snapshot");
+	v = expect(f, c, "snapshot-end");
+	end = get_int(v, "seq", NULL);
+	assert_int_equal(end, last);
+	yajl_tree_free(v);
+	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	assert_int_equal(expect_event(f, c, 7, "domain.gone"), end + 1);
+	conn_close(f, c);
+}
+
+/* A client that sends commands but never reads the replies is throttled, not buffered. */
+static void test_pipelined_commands(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	static const char cmd[] = "{\"cmd\":\"list\",\"id\":7}\n";
+	size_t n = 3000, len = sizeof(cmd) - 1, got = 0;
+	char *batch = malloc(n * len), *line;
+	struct server_stats st;
+
+	assert_non_null(batch);
+	for (size_t i = 0; i < n; i++)
+		memcpy(batch + i * len, cmd, len);
+	/* More replies than the cap holds: the server stops reading, the kernel holds the rest. */
+	conn_send_bytes(f, c, batch, n * len);
+	pump_for(f, 50);
+	server_get_stats(f->server, &st);
+	assert_true(st.output_queued >= CAP / 2);
+	assert_true(st.output_queued <= CAP + 4096);
+	assert_true(st.commands < n);
+	while (got < n && (line = conn_line(f, c))) {
+		assert_non_null(strstr(line, "\"domains\":["));
+		free(line);
+		got++;
+	}
+	assert_int_equal(got, n);
+	sync_ping(f, c, 1);
+	free(batch);
+	conn_close(f, c);
+}
+
+static void test_max_clients(void **state)
+{
+	struct fixture *f = *state;
+	struct server_config cfg = f->cfg;
+	struct conn *a, *b, *c;
+	struct server_stats st;
+
+	cfg.max_clients = 2;
+	server_reconfigure(f->server, &cfg);
+	a = conn_open_hello(f);
+	b = conn_open_hello(f);
+	c = conn_open(f);
+	expect_error(f, c, "TooManyClients", -1);
+	conn_expect_eof(f, c);
+	conn_close(f, c);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients, 2);
+	assert_int_equal(st.clients_rejected, 1);
+	/* A freed slot is usable again. */
+	conn_close(f, a);
+	c = conn_open_hello(f);
+	sync_ping(f, c, 1);
+	sync_ping(f, b, 1);
+	conn_close(f, b);
+	conn_close(f, c);
+}
+
+static void test_stall(void **state)
+{
+	struct fixture *f = *state;
+	struct server_config cfg = f->cfg;
+	struct conn *c;
+	struct server_stats st;
+	char *line;
+
+	cfg.stall_timeout_ms = 200;
+	server_reconfigure(f->server, &cfg);
+	c = conn_open_hello(f);
+	subscribe(f, c, NULL, 3);
+	/* More than any socket buffer: the server's writes stop making progress. */
+	for (int i = 0; i < 4000; i++) {
+		test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 1000);
+		pump(f);
+	}
+	pump_for(f, 600);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_stalled, 1);
+	assert_int_equal(st.clients, 0);
+	/* What was in the socket still arrives, then the end. */
+	while ((line = conn_line(f, c)))
+		free(line);
+	conn_close(f, c);
+}
+
+static void test_half_close(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+
+	/* The last command needs no newline when the client ends its input. */
+	conn_send(f, c, "{\"cmd\":\"ping\",\"id\":1}\n{\"cmd\":\"ping\",\"id\":2}");
+	assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+	expect_reply(f, c, 1);
+	expect_reply(f, c, 2);
+	conn_expect_eof(f, c);
+	conn_close(f, c);
+}
+
+static void test_engine_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+
+	f->engine.fail_snapshot = -EIO;
+	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":1}\n");
+	expect_error(f, c, "InternalError", 1);
+	/* The failed subscribe did not subscribe. */
+	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	sync_ping(f, c, 2);
+	f->engine.fail_snapshot = 0;
+	subscribe(f, c, NULL, 3);
+	conn_close(f, c);
+}
+
+static void test_shutdown(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *a = conn_open_hello(f), *b = conn_open_hello(f);
+	struct stat st;
+	yajl_val v;
+
+	subscribe(f, a, NULL, 3);
+	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	/* No loop iteration needed: shutdown flushes by itself. */
+	server_shutdown(f->server);
+	assert_int_equal(stat(f->path, &st), -1);
+	expect_event(f, a, 5, "domain.metrics");
+	v = expect(f, a, "bye");
+	assert_str(v, "reason", NULL, "shutdown");
+	yajl_tree_free(v);
+	conn_expect_eof(f, a);
+	expect_free(f, b, "bye");
+	conn_expect_eof(f, b);
+	/* Publishing after shutdown is harmless. */
+	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	server_shutdown(f->server);
+	conn_close(f, a);
+	conn_close(f, b);
+}
+
+static void test_listen(void **state)
+{
+	struct fixture *f = *state;
+	struct server *other;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[200];
+	struct stat st;
+	int fd;
+
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0660);
+
+	/* A live server keeps its socket. */
+	other = server_new(f->base, &f->cfg, &test_engine_ops, &f->engine);
+	assert_non_null(other);
+	assert_int_equal(server_listen(other, f->path, 0600), -EADDRINUSE);
+	assert_int_equal(stat(f->path, &st), 0);
+
+	/* A stale socket (its server died) is replaced. */
+	snprintf(path, sizeof(path), "%s/stale.sock", f->dir);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	assert_int_equal(server_listen(other, path, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	server_free(other);
+	/* The server removes its socket file when it goes. */
+	assert_int_equal(stat(path, &st), -1);
+
+	/* Something that is not a socket is never removed. */
+	snprintf(path, sizeof(path), "%s/file", f->dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	other = server_new(f->base, &f->cfg, &test_engine_ops, &f->engine);
+	assert_int_equal(server_listen(other, path, 0600), -EEXIST);
+	assert_int_equal(stat(path, &st), 0);
+	unlink(path);
+
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(server_listen(other, path, 0600), -ENAMETOOLONG);
+	snprintf(path, sizeof(path), "%s/no/such/dir.sock", f->dir);
+	assert_int_equal(server_listen(other, path, 0600), -ENOENT);
+	server_free(other);
+}
+
+static void test_config_from(void **state)
+{
+	struct xgm_config cfg;
+	struct server_config scfg;
+
+	config_init(&cfg);
+	cfg.limits.client_stall_timeout_s = 7;
+	server_config_from(&scfg, &cfg);
+	assert_int_equal(scfg.max_clients, 256);
+	assert_int_equal(scfg.client_output_cap, 1048576);
+	assert_int_equal(scfg.stall_timeout_ms, 7000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fan_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resubscribe_replaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_subscriber, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
+		cmocka_unit_test(test_config_from),
+	};
+
+	/* The server's writes must not kill the test when a test client is gone. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Expected failures log errors; XGM_TEST_LOG=debug shows them and more. */
+	{
+		const char *level = getenv("XGM_TEST_LOG");
+		enum log_level l;
+
+		log_set_level(level && log_level_parse(level, &l) == 0 ? l : (enum log_level)0);
+	}
+	if (getenv("XGM_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("XGM_TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
