@@ -21,6 +21,7 @@ void sandbox_test_start(char *dir)
 	struct sandbox_options opts;
 
 	sandbox_default_options(&opts);
+	opts.die_with_parent = true;
 	if (access(opts.xenstored, X_OK) < 0) {
 		fprintf(stderr, "skip: %s is not installed\n", opts.xenstored);
 		exit(77);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,6 +43,7 @@ void sandbox_default_options(struct sandbox_options *opts)
 	opts->xenstored = XGM_XENSTORED_PATH;
 	opts->shim = XGM_FAKEHYP_PATH;
 	opts->trace = false;
+	opts->die_with_parent = false;
 	if ((env = getenv("XGM_XENSTORED")) && *env)
 		opts->xenstored = env;
 	if ((env = getenv("XGM_SANDBOX_SHIM")) && *env)
@@ -159,6 +161,8 @@ static void exec_xenstored(const char *dir, const struct sandbox_options *opts)
 	}
 	/* Its own session: a ^C meant for the caller must not kill it. */
 	setsid();
+	if (opts->die_with_parent)
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 	setenv("LD_PRELOAD", opts->shim, 1);
 	setenv("XGM_SANDBOX_DIR", dir, 1);
 	setenv("XENSTORED_PATH", sock, 1);

@@ -16,6 +16,7 @@ struct sandbox_options {
 	const char *xenstored;	/* the daemon binary */
 	const char *shim;	/* libxgm-fakehyp.so */
 	bool trace;		/* xenstored -T <dir>/xenstored.trace */
+	bool die_with_parent;	/* for tests: xenstored ends when its starter does */
 };
 
 /* Defaults from the build, overridden by $XGM_XENSTORED and $XGM_SANDBOX_SHIM. */

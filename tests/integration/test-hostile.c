@@ -1,0 +1,161 @@
+/*
+ * Untrusted input over the real paths: a guest writing bytes that are not
+ * text, values at the size limits and a key flood, next to a well-behaved
+ * neighbour; and a client sending lines that are not commands.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "guest.h"
+#include "sandbox.h"
+#include "sandbox-test.h"
+#include "xgm/protocol.h"
+#include "xgmd-test.h"
+
+#define TIMEOUT_MS 8000
+
+static char dir[PATH_MAX];
+static struct xs_handle *xs;
+static struct xgmd daemon_;
+static struct client sub;
+
+static int setup(void **state)
+{
+	static const char *const sets[] = {
+		"settle.quiet_ms=50", "limits.max_keys_per_domain=300", NULL,
+	};
+	yajl_val v;
+
+	sandbox_test_start(dir);
+	xs = sandbox_connect(dir);
+	xgmd_start(&daemon_, dir, "xgmd", sets);
+	v = client_connect(&sub, daemon_.socket);
+	assert_non_null(v);
+	yajl_tree_free(v);
+	v = client_call(&sub, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
+	assert_int_equal(json_bool(v, "ok", NULL), 1);
+	yajl_tree_free(v);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	client_close(&sub);
+	xgmd_stop(&daemon_);
+	xs_close(xs);
+	sandbox_test_stop(dir);
+	return 0;
+}
+
+static void test_hostile_guest_and_neighbour(void **state)
+{
+	static const char bad[] = "Deb\xff\xfe" "an\0with NUL\xc0\xaf";
+	char big[2015];
+	struct guest *g;
+	yajl_val v;
+	const char *name;
+
+	assert_int_equal(sandbox_domain_create(dir, xs, 40, "hostile", true), 0);
+	assert_int_equal(sandbox_domain_create(dir, xs, 41, "neighbour", true), 0);
+	v = client_wait_event(&sub, "domain.new", 41, TIMEOUT_MS);
+	assert_non_null(v);
+	yajl_tree_free(v);
+
+	g = guest_open(dir, 40);
+	assert_non_null(g);
+	assert_int_equal(guest_write(g, 0, "data/os_name", bad, sizeof(bad) - 1), 0);
+	memset(big, 0xff, sizeof(big));
+	assert_int_equal(guest_write(g, 0, "data/os_uname", big, sizeof(big)), 0);
+	/* A flood of keys, beyond xgmd's limit of 300 for this domain. */
+	for (int i = 0; i < 400; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "data/flood/k%d", i);
+		if (guest_write(g, 0, path, "x", 1) < 0)
+			break;	/* xenstored's own quota may stop it first */
+	}
+	assert_int_equal(guest_write(g, 0, "attr/PVAddons/MajorVersion", "\xff", 1), 0);
+	guest_close(g);
+
+	/* The neighbour's agent is not held up. */
+	g = guest_open(dir, 41);
+	assert_non_null(g);
+	assert_int_equal(guest_write(g, 0, "attr/PVAddons/MajorVersion", "9", 1), 0);
+	assert_int_equal(guest_write(g, 0, "attr/PVAddons/MinorVersion", "3", 1), 0);
+	guest_close(g);
+	v = client_wait_event(&sub, "domain.metrics", 41, TIMEOUT_MS);
+	assert_non_null(v);
+	assert_int_equal(json_bool(v, "data", "pv_drivers_detected"), 1);
+	yajl_tree_free(v);
+
+	/* Every line from xgmd parsed as JSON (client_next would have failed otherwise). */
+	v = client_call(&sub, "{\"cmd\":\"get\",\"id\":5,\"domain\":40}");
+	assert_non_null(v);
+	assert_int_equal(json_bool(v, "data", "limit_reached"), 1);
+	assert_int_equal(json_bool(v, "data", "pv_drivers_detected"), 0);
+	name = json_str(json_get(v, "data", "os_version"), "name", NULL);
+	assert_non_null(name);
+	/* Bad bytes became U+FFFD, the NUL survived as a character. */
+	assert_non_null(strstr(name, "Deb\xef\xbf\xbd"));
+	assert_int_equal(strlen(name), strlen("Deb\xef\xbf\xbd\xef\xbf\xbd" "an"));
+	yajl_tree_free(v);
+}
+
+static void test_hostile_client_lines(void **state)
+{
+	char *long_line;
+	yajl_val v;
+
+	v = client_call(&sub, "{\"cmd\":");
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "type", NULL), "error");
+	yajl_tree_free(v);
+	v = client_call(&sub, "{\"cmd\":\"launch-missiles\",\"id\":7}");
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "type", NULL), "error");
+	assert_int_equal(json_int(v, "id", NULL), 7);
+	yajl_tree_free(v);
+	/* Still alive. */
+	v = client_call(&sub, "{\"cmd\":\"ping\",\"id\":8}");
+	assert_non_null(v);
+	assert_int_equal(json_bool(v, "ok", NULL), 1);
+	yajl_tree_free(v);
+
+	/* A line over the limit: an error, then the connection is closed. */
+	long_line = malloc(XGM_MAX_CLIENT_LINE + 2);
+	assert_non_null(long_line);
+	memset(long_line, 'a', XGM_MAX_CLIENT_LINE + 1);
+	long_line[XGM_MAX_CLIENT_LINE + 1] = '\0';
+	client_send(&sub, long_line);
+	free(long_line);
+	v = client_call(&sub, "{\"cmd\":\"ping\",\"id\":9}");
+	if (v) {
+		assert_string_equal(json_str(v, "type", NULL), "error");
+		yajl_tree_free(v);
+	}
+	assert_null(client_next(&sub, 2000));
+
+	/* And the daemon lives on for everyone else. */
+	client_close(&sub);
+	v = client_connect(&sub, daemon_.socket);
+	assert_non_null(v);
+	yajl_tree_free(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostile_guest_and_neighbour),
+		cmocka_unit_test(test_hostile_client_lines),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

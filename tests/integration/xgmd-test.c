@@ -1,0 +1,274 @@
+/*
+ * Helpers for xgmd integration tests: the daemon as a child process on a
+ * private socket, and a line client with time-bounded reads.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xgmd-test.h"
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
+		const char *const *sets)
+{
+	char xs_path[PATH_MAX], log[PATH_MAX];
+	const char *argv[64];
+	int argc = 0;
+
+	snprintf(x->socket, sizeof(x->socket), "%s/%s.sock", sandbox_dir, name);
+	snprintf(xs_path, sizeof(xs_path), "%s/socket", sandbox_dir);
+	snprintf(log, sizeof(log), "%s/%s.log", sandbox_dir, name);
+	argv[argc++] = XGMD_PATH;
+	argv[argc++] = "--foreground";
+	argv[argc++] = "--socket";
+	argv[argc++] = x->socket;
+	argv[argc++] = "--log-level";
+	argv[argc++] = "debug";
+	for (; sets && *sets && argc < 60; sets++) {
+		argv[argc++] = "--set";
+		argv[argc++] = *sets;
+	}
+	argv[argc] = NULL;
+
+	x->pid = fork();
+	if (x->pid < 0) {
+		perror("fork");
+		exit(1);
+	}
+	if (x->pid == 0) {
+		FILE *f = freopen(log, "a", stderr);
+
+		/* A test that fails or crashes must not leave its daemon behind. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		(void)f;
+		setenv("XENSTORED_PATH", xs_path, 1);
+		execv(XGMD_PATH, (char **)argv);
+		perror("exec xgmd");
+		_exit(127);
+	}
+	for (long deadline = now_ms() + 10000; now_ms() < deadline;) {
+		struct sockaddr_un addr = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		memcpy(addr.sun_path, x->socket, sizeof(addr.sun_path) - 1);
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+			close(fd);
+			return;
+		}
+		close(fd);
+		if (waitpid(x->pid, NULL, WNOHANG) == x->pid) {
+			fprintf(stderr, "xgmd exited during start-up (see %s)\n", log);
+			exit(1);
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "xgmd did not listen within 10 s\n");
+	exit(1);
+}
+
+void xgmd_stop(struct xgmd *x)
+{
+	int status;
+
+	if (x->pid <= 0)
+		return;
+	kill(x->pid, SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(x->pid, &status, WNOHANG) == x->pid) {
+			x->pid = 0;
+			return;
+		}
+		usleep(10000);
+	}
+	kill(x->pid, SIGKILL);
+	waitpid(x->pid, &status, 0);
+	x->pid = 0;
+}
+
+yajl_val client_connect(struct client *c, const char *socket_path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	c->len = 0;
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	strncpy(addr.sun_path, socket_path, sizeof(addr.sun_path) - 1);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return NULL;
+	return client_next(c, 5000);
+}
+
+void client_close(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+int client_send(struct client *c, const char *line)
+{
+	size_t len = strlen(line);
+
+	if (send(c->fd, line, len, MSG_NOSIGNAL) != (ssize_t)len ||
+	    send(c->fd, "\n", 1, MSG_NOSIGNAL) != 1)
+		return -errno;
+	return 0;
+}
+
+yajl_val client_next(struct client *c, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		ssize_t n;
+		long left;
+
+		if (nl) {
+			char err[256];
+			yajl_val v;
+
+			*nl = '\0';
+			v = yajl_tree_parse(c->buf, err, sizeof(err));
+			if (!v)
+				fprintf(stderr, "invalid JSON from xgmd: %s: %s\n", err, c->buf);
+			c->len -= (size_t)(nl + 1 - c->buf);
+			memmove(c->buf, nl + 1, c->len);
+			return v;
+		}
+		left = deadline - now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return NULL;
+		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+		if (n <= 0)
+			return NULL;
+		c->len += (size_t)n;
+	}
+}
+
+yajl_val client_call(struct client *c, const char *line)
+{
+	long deadline = now_ms() + 5000;
+
+	if (client_send(c, line) < 0)
+		return NULL;
+	while (now_ms() < deadline) {
+		yajl_val v = client_next(c, (int)(deadline - now_ms()));
+		const char *type = json_str(v, "type", NULL);
+
+		if (!v)
+			return NULL;
+		if (type && (strcmp(type, "reply") == 0 || strcmp(type, "error") == 0))
+			return v;
+		yajl_tree_free(v);
+	}
+	return NULL;
+}
+
+yajl_val client_wait_event(struct client *c, const char *event, unsigned int domid,
+			   int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	while (now_ms() < deadline) {
+		yajl_val v = client_next(c, (int)(deadline - now_ms()));
+		const char *type = json_str(v, "type", NULL), *name = json_str(v, "event", NULL);
+
+		if (!v)
+			return NULL;
+		if (type && strcmp(type, "event") == 0 && name && strcmp(name, event) == 0 &&
+		    json_int(v, "domain", "id") == (long long)domid)
+			return v;
+		yajl_tree_free(v);
+	}
+	return NULL;
+}
+
+bool client_quiet(struct client *c, unsigned int domid, int ms)
+{
+	long deadline = now_ms() + ms;
+
+	while (now_ms() < deadline) {
+		yajl_val v = client_next(c, (int)(deadline - now_ms()));
+		bool about = v && json_int(v, "domain", "id") == (long long)domid;
+
+		if (about) {
+			fprintf(stderr, "unexpected event for domain %u: %s %s\n", domid,
+				json_str(v, "event", NULL), "");
+			yajl_tree_free(v);
+			return false;
+		}
+		if (v)
+			yajl_tree_free(v);
+	}
+	return true;
+}
+
+yajl_val json_get(yajl_val v, const char *a, const char *b)
+{
+	const char *path[3] = { a, b, NULL };
+
+	if (!v)
+		return NULL;
+	return yajl_tree_get(v, path, yajl_t_any);
+}
+
+const char *json_str(yajl_val v, const char *a, const char *b)
+{
+	yajl_val s = json_get(v, a, b);
+
+	return YAJL_IS_STRING(s) ? YAJL_GET_STRING(s) : NULL;
+}
+
+long long json_int(yajl_val v, const char *a, const char *b)
+{
+	yajl_val n = json_get(v, a, b);
+
+	return YAJL_IS_INTEGER(n) ? YAJL_GET_INTEGER(n) : -1;
+}
+
+int json_bool(yajl_val v, const char *a, const char *b)
+{
+	yajl_val x = json_get(v, a, b);
+
+	if (YAJL_IS_TRUE(x))
+		return 1;
+	if (YAJL_IS_FALSE(x))
+		return 0;
+	return -1;
+}
+
+bool json_changed(yajl_val ev, const char *field)
+{
+	yajl_val arr = json_get(ev, "changed", NULL);
+
+	if (!YAJL_IS_ARRAY(arr))
+		return false;
+	for (size_t i = 0; i < arr->u.array.len; i++) {
+		yajl_val s = arr->u.array.values[i];
+		const char *name = YAJL_IS_STRING(s) ? YAJL_GET_STRING(s) : NULL;
+
+		if (name && strcmp(name, field) == 0)
+			return true;
+	}
+	return false;
+}
