@@ -48,11 +48,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	int r = 0;
+
 	client_close(&sub);
-	xgmd_stop(&daemon_);
+	r |= xgmd_stop(&daemon_);
 	xs_close(xs);
 	sandbox_test_stop(dir);
-	return 0;
+	return r;
 }
 
 static void test_hostile_guest_and_neighbour(void **state)

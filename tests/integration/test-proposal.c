@@ -52,12 +52,14 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
+	int r = 0;
+
 	client_close(&sub);
-	xgmd_stop(&daemon_default);
+	r |= xgmd_stop(&daemon_default);
 	if (xs)
 		xs_close(xs);
 	sandbox_test_stop(dir);
-	return 0;
+	return r;
 }
 
 static void guest_put(unsigned int domid, const char *path, const char *value)

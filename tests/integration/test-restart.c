@@ -109,10 +109,12 @@ static void test_restart(void **state)
 /* Also after a failed assertion: nothing may outlive the test. */
 static int teardown(void **state)
 {
+	int r = 0;
+
 	client_close(&sub);
-	xgmd_stop(&daemon_);
+	r |= xgmd_stop(&daemon_);
 	sandbox_test_stop(dir);
-	return 0;
+	return r;
 }
 
 int main(void)

@@ -90,12 +90,14 @@ static void test_strict_and_default(void **state)
 /* Also after a failed assertion: nothing may outlive the test. */
 static int teardown(void **state)
 {
+	int r = 0;
+
 	client_close(&c_loose);
 	client_close(&c_strict);
-	xgmd_stop(&d_loose);
-	xgmd_stop(&d_strict);
+	r |= xgmd_stop(&d_loose);
+	r |= xgmd_stop(&d_strict);
 	sandbox_test_stop(dir);
-	return 0;
+	return r;
 }
 
 int main(void)

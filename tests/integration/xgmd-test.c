@@ -85,23 +85,48 @@ void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 	exit(1);
 }
 
-void xgmd_stop(struct xgmd *x)
+static void print_log(const struct xgmd *x)
 {
-	int status;
+	char path[PATH_MAX + 8], line[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%.*s.log", (int)(strlen(x->socket) - strlen(".sock")),
+		 x->socket);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	fprintf(stderr, "--- %s ---\n", path);
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	fclose(f);
+}
+
+int xgmd_stop(struct xgmd *x)
+{
+	int status = 0;
+	bool exited = false;
 
 	if (x->pid <= 0)
-		return;
+		return 0;
 	kill(x->pid, SIGTERM);
-	for (int i = 0; i < 500; i++) {
-		if (waitpid(x->pid, &status, WNOHANG) == x->pid) {
-			x->pid = 0;
-			return;
-		}
-		usleep(10000);
+	for (int i = 0; i < 500 && !exited; i++) {
+		exited = waitpid(x->pid, &status, WNOHANG) == x->pid;
+		if (!exited)
+			usleep(10000);
 	}
-	kill(x->pid, SIGKILL);
-	waitpid(x->pid, &status, 0);
+	if (!exited) {
+		fprintf(stderr, "xgmd did not stop within 5 s of SIGTERM\n");
+		kill(x->pid, SIGKILL);
+		waitpid(x->pid, &status, 0);
+	}
 	x->pid = 0;
+	/* A clean shutdown exits 0; sanitizers and crashes do not. */
+	if (!exited || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "xgmd ended badly (status 0x%x)\n", status);
+		print_log(x);
+		return -1;
+	}
+	return 0;
 }
 
 yajl_val client_connect(struct client *c, const char *socket_path)

@@ -20,7 +20,8 @@ struct xgmd {
  */
 void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 		const char *const *sets);
-void xgmd_stop(struct xgmd *x);
+/* SIGTERM, then the exit status: 0 for a clean exit, -1 (and its log) otherwise. */
+int xgmd_stop(struct xgmd *x);
 
 struct client {
 	int fd;
