@@ -195,12 +195,46 @@ static void test_release(void **state)
 	assert_true(client_quiet(&sub, 10, QUIET_MS));
 }
 
+static void test_other_ways_to_go(void **state)
+{
+	yajl_val ev;
+
+	/* The toolstack releases a domain: @releaseDomain, no longer introduced. */
+	assert_int_equal(sandbox_domain_create(dir, xs, 11, "released", true), 0);
+	ev = client_wait_event(&sub, "domain.new", 11, TIMEOUT_MS);
+	assert_non_null(ev);
+	yajl_tree_free(ev);
+	assert_int_equal(sandbox_domain_release(xs, 11), 0);
+	ev = client_wait_event(&sub, "domain.gone", 11, TIMEOUT_MS);
+	assert_non_null(ev);
+	yajl_tree_free(ev);
+
+	/* A home removed outright, with no special event: gone too. */
+	assert_int_equal(sandbox_domain_create(dir, xs, 12, "removed", true), 0);
+	ev = client_wait_event(&sub, "domain.new", 12, TIMEOUT_MS);
+	assert_non_null(ev);
+	yajl_tree_free(ev);
+	assert_true(xs_rm(xs, XBT_NULL, "/local/domain/12"));
+	ev = client_wait_event(&sub, "domain.gone", 12, TIMEOUT_MS);
+	assert_non_null(ev);
+	yajl_tree_free(ev);
+
+	/* A domain shut down but not yet dead is still there. */
+	assert_int_equal(sandbox_domain_create(dir, xs, 13, "sleepy", true), 0);
+	ev = client_wait_event(&sub, "domain.new", 13, TIMEOUT_MS);
+	assert_non_null(ev);
+	yajl_tree_free(ev);
+	assert_int_equal(sandbox_domain_set_state(dir, 13, DOMSTATE_SHUTDOWN), 0);
+	assert_true(client_quiet(&sub, 13, QUIET_MS));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_proposal),
 		cmocka_unit_test(test_get_and_list),
 		cmocka_unit_test(test_release),
+		cmocka_unit_test(test_other_ways_to_go),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
