@@ -1,0 +1,549 @@
+/*
+ * xgmctl: the command-line client of xgmd's event socket. Sends one
+ * command and prints the JSON answer, or subscribes and prints events as
+ * they come. Plain blocking I/O: one socket, one request at a time.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "json/jsonw.h"
+#include "xgm-config.h"
+#include "xgm/protocol.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,
+	EXIT_CONNECT = 2,
+	EXIT_SERVER_ERROR = 3,
+	EXIT_PROTOCOL = 4,
+};
+
+/* The largest line accepted from the server; events are a few KiB. */
+#define MAX_SERVER_LINE (64u * 1024 * 1024)
+#define DEFAULT_TIMEOUT_S 10
+/* The id of the one command each run sends. */
+#define REQUEST_ID 1
+
+static const char usage_text[] =
+	"usage: xgmctl [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]\n"
+	"\n"
+	"Commands:\n"
+	"  monitor [--domain N]... [--event NAME]... [--no-snapshot] [--count N]\n"
+	"                   subscribe and print every line the server sends:\n"
+	"                   a snapshot of each matching domain, snapshot-end,\n"
+	"                   then live events (and lost notices); with --count,\n"
+	"                   exit after N events\n"
+	"  list             print the known domains\n"
+	"  get DOMID        print one domain's current guest metrics\n"
+	"  ping             check that the server answers\n"
+	"  stats            print the server's and the engine's counters\n"
+	"\n"
+	"Options:\n"
+	"  -s, --socket PATH     the event socket (default: $" XGM_SOCKET_ENV ", else\n"
+	"                        " XGM_DEFAULT_SOCKET ")\n"
+	"  -t, --timeout SECONDS how long to wait for an answer (default 10; 0: forever);\n"
+	"                        monitor also waits at most this long for each event\n"
+	"                        when given (default: forever)\n"
+	"  -h, --help            print this help\n"
+	"  -V, --version         print the version\n"
+	"\n"
+	"Event names: domain.new, domain.metrics, domain.gone, domain.snapshot.\n"
+	"Output is JSON, one object per line, as the server sent it (see\n"
+	"docs/protocol.md). Errors go to stderr, one line.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  usage error\n"
+	"  2  cannot connect (no socket, no permission, or too many clients)\n"
+	"  3  the server answered with an error (e.g. NotFound for an unknown domain)\n"
+	"  4  protocol error, timeout, or the connection was lost or shut down\n";
+
+static void die(enum exit_code code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+static void die(enum exit_code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xgmctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xgmctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see xgmctl --help)\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* The connection: a socket and what was read past the last line. */
+struct conn {
+	int fd;
+	int timeout_ms;		/* per answer; -1: forever */
+	char *buf;
+	size_t len, size;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void conn_open(struct conn *c, const char *path, int timeout_ms)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die(EXIT_CONNECT, "%s: socket path too long", path);
+	strcpy(sa.sun_path, path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		die(EXIT_CONNECT, "cannot create a socket: %s", strerror(errno));
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die(EXIT_CONNECT, "cannot connect to %s: %s", path, strerror(errno));
+	c->timeout_ms = timeout_ms;
+	c->size = 4096;
+	c->len = 0;
+	c->buf = malloc(c->size);
+	if (!c->buf)
+		die(EXIT_PROTOCOL, "out of memory");
+}
+
+static void conn_send(struct conn *c, const char *text, size_t len)
+{
+	while (len) {
+		/* MSG_NOSIGNAL: a server gone away is an exit status, not a signal. */
+		ssize_t n = send(c->fd, text, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(EXIT_PROTOCOL, "cannot send to the server: %s", strerror(errno));
+		text += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The next line (NUL-terminated in place, valid until the next call), or NULL at EOF. */
+static char *conn_read_line(struct conn *c, size_t *consumed)
+{
+	int64_t deadline = c->timeout_ms < 0 ? 0 : now_ms() + c->timeout_ms;
+
+	if (*consumed) {
+		memmove(c->buf, c->buf + *consumed, c->len - *consumed);
+		c->len -= *consumed;
+		*consumed = 0;
+	}
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		ssize_t n;
+
+		if (nl) {
+			*nl = '\0';
+			*consumed = (size_t)(nl - c->buf) + 1;
+			return c->buf;
+		}
+		if (c->len >= MAX_SERVER_LINE)
+			die(EXIT_PROTOCOL, "the server sent a line longer than %u bytes", MAX_SERVER_LINE);
+		if (c->size - c->len < 4096) {
+			char *bigger = realloc(c->buf, c->size * 2);
+
+			if (!bigger)
+				die(EXIT_PROTOCOL, "out of memory");
+			c->buf = bigger;
+			c->size *= 2;
+		}
+		if (c->timeout_ms >= 0) {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0 || poll(&p, 1, (int)left) == 0)
+				die(EXIT_PROTOCOL, "no answer from the server within %d s", c->timeout_ms / 1000);
+		}
+		n = recv(c->fd, c->buf + c->len, c->size - c->len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(EXIT_PROTOCOL, "connection lost: %s", strerror(errno));
+		if (n == 0) {
+			if (c->len)
+				die(EXIT_PROTOCOL, "connection lost in the middle of a line");
+			return NULL;
+		}
+		c->len += (size_t)n;
+	}
+}
+
+struct message {
+	yajl_val root;
+	const char *type;
+};
+
+static void message_parse(struct message *m, const char *line)
+{
+	const char *type_path[] = { "type", NULL };
+	char err[256];
+
+	m->root = yajl_tree_parse(line, err, sizeof(err));
+	if (!m->root)
+		die(EXIT_PROTOCOL, "the server sent invalid JSON: %.*s", (int)strcspn(err, "\n"), err);
+	m->type = YAJL_GET_STRING(yajl_tree_get(m->root, type_path, yajl_t_string));
+	if (!YAJL_IS_OBJECT(m->root) || !m->type)
+		die(EXIT_PROTOCOL, "the server sent a message without a type");
+}
+
+static const char *message_string(const struct message *m, const char *a, const char *b)
+{
+	const char *path[] = { a, b, NULL };
+
+	return YAJL_GET_STRING(yajl_tree_get(m->root, path, yajl_t_string));
+}
+
+/* Prints a server error as one line and exits with the code for "the server said no". */
+static void die_server_error(const struct message *m, enum exit_code code)
+{
+	const char *cls = message_string(m, "error", "class"), *desc = message_string(m, "error", "desc");
+
+	die(code, "%s: %s", cls ? cls : "error", desc ? desc : "(no description)");
+}
+
+static void expect_hello(struct conn *c, size_t *consumed)
+{
+	const char *protocol_path[] = { "protocol", NULL };
+	struct message m;
+	yajl_val protocol;
+	char *line = conn_read_line(c, consumed);
+
+	if (!line)
+		die(EXIT_PROTOCOL, "the server closed the connection without a greeting");
+	message_parse(&m, line);
+	if (strcmp(m.type, XGM_TYPE_ERROR) == 0)
+		die_server_error(&m, EXIT_CONNECT);	/* refused: TooManyClients */
+	if (strcmp(m.type, XGM_TYPE_HELLO) != 0)
+		die(EXIT_PROTOCOL, "expected a hello from the server, got \"%s\"", m.type);
+	protocol = yajl_tree_get(m.root, protocol_path, yajl_t_number);
+	if (!YAJL_IS_INTEGER(protocol) || YAJL_GET_INTEGER(protocol) != XGM_PROTOCOL_VERSION)
+		die(EXIT_PROTOCOL, "the server speaks another protocol version (this xgmctl speaks %d)",
+		    XGM_PROTOCOL_VERSION);
+	yajl_tree_free(m.root);
+}
+
+static bool is_our_answer(const struct message *m)
+{
+	const char *id_path[] = { "id", NULL };
+	yajl_val id = yajl_tree_get(m->root, id_path, yajl_t_any);
+
+	return YAJL_IS_INTEGER(id) && YAJL_GET_INTEGER(id) == REQUEST_ID;
+}
+
+/*
+ * Reads up to the answer to our command. A reply is returned (the caller
+ * prints it or goes on); an error exits 3; a bye or EOF exits 4.
+ */
+static char *await_reply(struct conn *c, size_t *consumed)
+{
+	for (;;) {
+		char *line = conn_read_line(c, consumed);
+		struct message m;
+
+		if (!line)
+			die(EXIT_PROTOCOL, "the server closed the connection before answering");
+		message_parse(&m, line);
+		if (strcmp(m.type, XGM_TYPE_BYE) == 0)
+			die(EXIT_PROTOCOL, "the server is shutting down");
+		/* We send one command: any error is about it, whatever its id says. */
+		if (strcmp(m.type, XGM_TYPE_ERROR) == 0)
+			die_server_error(&m, EXIT_SERVER_ERROR);
+		if (strcmp(m.type, XGM_TYPE_REPLY) == 0 && is_our_answer(&m)) {
+			yajl_tree_free(m.root);
+			return line;
+		}
+		/* Anything else (a newer server's notices) is not for us. */
+		yajl_tree_free(m.root);
+	}
+}
+
+static void send_gen(struct conn *c, yajl_gen g)
+{
+	const char *text;
+	size_t len;
+
+	jsonw_text(g, &text, &len);
+	conn_send(c, text, len);
+	conn_send(c, "\n", 1);
+}
+
+static void print_line(const char *line)
+{
+	if (puts(line) == EOF || fflush(stdout) == EOF)
+		die(EXIT_PROTOCOL, "cannot write to stdout: %s", strerror(errno));
+}
+
+static unsigned long parse_number(const char *s, unsigned long max, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || s[0] == '-' || v > max)
+		usage_error("%s must be a number from 0 to %lu, not '%s'", what, max, s);
+	return v;
+}
+
+/* A command with no arguments but "domain" for get (domid < 0: none). */
+static int simple_command(struct conn *c, const char *cmd, long domid)
+{
+	size_t consumed = 0;
+	yajl_gen g = jsonw_new();
+	int r = 0;
+
+	if (!g)
+		die(EXIT_PROTOCOL, "out of memory");
+	expect_hello(c, &consumed);
+	r = r ?: jsonw_map_open(g);
+	r = r ?: jsonw_cstr(g, "cmd");
+	r = r ?: jsonw_cstr(g, cmd);
+	r = r ?: jsonw_cstr(g, "id");
+	r = r ?: jsonw_int(g, REQUEST_ID);
+	if (domid >= 0) {
+		r = r ?: jsonw_cstr(g, "domain");
+		r = r ?: jsonw_int(g, domid);
+	}
+	r = r ?: jsonw_map_close(g);
+	if (r)
+		die(EXIT_PROTOCOL, "cannot encode the command: %s", strerror(-r));
+	send_gen(c, g);
+	yajl_gen_free(g);
+	print_line(await_reply(c, &consumed));
+	return EXIT_OK;
+}
+
+struct monitor_args {
+	int event_timeout_ms;	/* -1: forever */
+	const char **domains;
+	size_t n_domains;
+	const char **events;
+	size_t n_events;
+	bool snapshot;
+	unsigned long count;	/* 0: forever */
+};
+
+static int encode_subscribe(yajl_gen g, const struct monitor_args *a)
+{
+	int r = 0;
+
+	r = r ?: jsonw_map_open(g);
+	r = r ?: jsonw_cstr(g, "cmd");
+	r = r ?: jsonw_cstr(g, "subscribe");
+	r = r ?: jsonw_cstr(g, "id");
+	r = r ?: jsonw_int(g, REQUEST_ID);
+	r = r ?: jsonw_cstr(g, "snapshot");
+	r = r ?: jsonw_bool(g, a->snapshot);
+	if (a->n_domains || a->n_events) {
+		r = r ?: jsonw_cstr(g, "filter");
+		r = r ?: jsonw_map_open(g);
+		if (a->n_domains) {
+			r = r ?: jsonw_cstr(g, "domains");
+			r = r ?: jsonw_array_open(g);
+			for (size_t i = 0; i < a->n_domains; i++)
+				r = r ?: jsonw_int(g, (long long)parse_number(a->domains[i], XGM_DOMID_MAX,
+									       "--domain"));
+			r = r ?: jsonw_array_close(g);
+		}
+		if (a->n_events) {
+			r = r ?: jsonw_cstr(g, "events");
+			r = r ?: jsonw_array_open(g);
+			for (size_t i = 0; i < a->n_events; i++)
+				r = r ?: jsonw_cstr(g, a->events[i]);
+			r = r ?: jsonw_array_close(g);
+		}
+		r = r ?: jsonw_map_close(g);
+	}
+	r = r ?: jsonw_map_close(g);
+	return r;
+}
+
+static int monitor(struct conn *c, const struct monitor_args *a)
+{
+	size_t consumed = 0;
+	unsigned long seen = 0;
+	yajl_gen g = jsonw_new();
+	int r;
+
+	if (!g)
+		die(EXIT_PROTOCOL, "out of memory");
+	expect_hello(c, &consumed);
+	r = encode_subscribe(g, a);
+	if (r)
+		die(EXIT_PROTOCOL, "cannot encode the command: %s", strerror(-r));
+	send_gen(c, g);
+	yajl_gen_free(g);
+	await_reply(c, &consumed);
+	c->timeout_ms = a->event_timeout_ms;
+	while (!a->count || seen < a->count) {
+		char *line = conn_read_line(c, &consumed);
+		struct message m;
+		bool is_event;
+
+		if (!line)
+			die(EXIT_PROTOCOL, "the server closed the connection");
+		message_parse(&m, line);
+		if (strcmp(m.type, XGM_TYPE_BYE) == 0)
+			die(EXIT_PROTOCOL, "the server is shutting down");
+		/* Only a failure that ends the stream comes as an error here. */
+		if (strcmp(m.type, XGM_TYPE_ERROR) == 0)
+			die_server_error(&m, EXIT_PROTOCOL);
+		is_event = strcmp(m.type, XGM_TYPE_EVENT) == 0;
+		yajl_tree_free(m.root);
+		print_line(line);
+		if (is_event)
+			seen++;
+	}
+	return EXIT_OK;
+}
+
+static int run_monitor(struct conn *c, const char *path, int timeout_ms, int event_timeout_ms,
+		       int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "domain", required_argument, NULL, 'd' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "no-snapshot", no_argument, NULL, 'S' },
+		{ "count", required_argument, NULL, 'n' },
+		{ 0 },
+	};
+	struct monitor_args a = { .snapshot = true, .event_timeout_ms = event_timeout_ms };
+	int opt, r;
+
+	a.domains = calloc((size_t)argc, sizeof(*a.domains));
+	a.events = calloc((size_t)argc, sizeof(*a.events));
+	if (!a.domains || !a.events)
+		die(EXIT_PROTOCOL, "out of memory");
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "d:e:n:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			parse_number(optarg, XGM_DOMID_MAX, "--domain");
+			a.domains[a.n_domains++] = optarg;
+			break;
+		case 'e':
+			if (!xgm_event_from_name(optarg, strlen(optarg)))
+				usage_error("unknown event '%s'", optarg);
+			a.events[a.n_events++] = optarg;
+			break;
+		case 'S':
+			a.snapshot = false;
+			break;
+		case 'n':
+			a.count = parse_number(optarg, ULONG_MAX, "--count");
+			if (!a.count)
+				usage_error("--count must be at least 1");
+			break;
+		default:
+			usage_error("bad monitor option");
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	conn_open(c, path, timeout_ms);
+	r = monitor(c, &a);
+	free(a.domains);
+	free(a.events);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *path = getenv(XGM_SOCKET_ENV), *cmd;
+	long timeout_s = -1;
+	struct conn c = { .fd = -1 };
+	int opt, r, cmd_argc, answer_ms, event_ms;
+	char **cmd_argv;
+
+	if (!path || !*path)
+		path = XGM_DEFAULT_SOCKET;
+	/* "+": options after the command belong to the command. */
+	while ((opt = getopt_long(argc, argv, "+s:t:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			path = optarg;
+			break;
+		case 't':
+			timeout_s = (long)parse_number(optarg, INT_MAX / 1000, "--timeout");
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("xgmctl %s (protocol %d)\n", XGM_VERSION, XGM_PROTOCOL_VERSION);
+			return EXIT_OK;
+		default:
+			usage_error("bad option");
+		}
+	}
+	if (optind >= argc)
+		usage_error("no command given");
+	cmd = argv[optind];
+	cmd_argc = argc - optind;
+	cmd_argv = argv + optind;
+
+	/* An answer comes within the timeout; events in monitor may be hours apart. */
+	answer_ms = timeout_s < 0 ? DEFAULT_TIMEOUT_S * 1000 : timeout_s == 0 ? -1 : (int)timeout_s * 1000;
+	event_ms = timeout_s <= 0 ? -1 : (int)timeout_s * 1000;
+	/* Arguments are checked before connecting: a usage error is never a connection error. */
+	if (strcmp(cmd, "monitor") == 0) {
+		r = run_monitor(&c, path, answer_ms, event_ms, cmd_argc, cmd_argv);
+	} else if (strcmp(cmd, "get") == 0) {
+		long domid;
+
+		if (cmd_argc != 2)
+			usage_error("usage: xgmctl get DOMID");
+		domid = (long)parse_number(cmd_argv[1], XGM_DOMID_MAX, "DOMID");
+		conn_open(&c, path, answer_ms);
+		r = simple_command(&c, "get", domid);
+	} else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "ping") == 0 || strcmp(cmd, "stats") == 0) {
+		if (cmd_argc != 1)
+			usage_error("%s takes no arguments", cmd);
+		conn_open(&c, path, answer_ms);
+		r = simple_command(&c, cmd, -1);
+	} else {
+		usage_error("unknown command '%s'", cmd);
+	}
+	close(c.fd);
+	free(c.buf);
+	return r;
+}
