@@ -98,6 +98,9 @@ static int fail(struct config_diag *diag, const struct where *at, const char *fm
 	__attribute__((format(printf, 3, 4)));
 
 static void vformat(char *buf, size_t size, const struct where *at, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void vformat(char *buf, size_t size, const struct where *at, const char *fmt, va_list ap)
 {
 	int n;
 

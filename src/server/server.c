@@ -353,6 +353,8 @@ int server_listen(struct server *s, const char *path, mode_t mode)
 	struct stat st;
 	int fd, r;
 
+	if (s->listener)
+		return -EBUSY;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		log_err("socket path %s is longer than %zu bytes", path, sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;

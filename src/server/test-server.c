@@ -846,6 +846,41 @@ static void test_listen(void **state)
 	snprintf(path, sizeof(path), "%s/no/such/dir.sock", f->dir);
 	assert_int_equal(server_listen(other, path, 0600), -ENOENT);
 	server_free(other);
+	/* One listener per server. */
+	snprintf(path, sizeof(path), "%s/second.sock", f->dir);
+	assert_int_equal(server_listen(f->server, path, 0600), -EBUSY);
+	assert_int_equal(stat(path, &st), -1);
+}
+
+/* Socket activation: a socket systemd bound and passed is served as is. */
+static void test_listen_fd(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct server *other;
+	struct conn *c;
+	char saved[128];
+	int fd;
+
+	other = server_new(f->base, &f->cfg, &test_engine_ops, &f->engine);
+	assert_non_null(other);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/activated.sock", f->dir);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(server_listen_fd(other, fd), 0);
+	/* Talk to it through the fixture's helpers. */
+	strcpy(saved, f->path);
+	strcpy(f->path, sa.sun_path);
+	c = conn_open(f);
+	expect_free(f, c, "hello");
+	sync_ping(f, c, 1);
+	conn_close(f, c);
+	strcpy(f->path, saved);
+	server_free(other);
+	/* The file is systemd's: it stays. */
+	assert_int_equal(access(sa.sun_path, F_OK), 0);
+	unlink(sa.sun_path);
 }
 
 static void test_config_from(void **state)
@@ -881,6 +916,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listen_fd, setup, teardown),
 		cmocka_unit_test(test_config_from),
 	};
 
