@@ -162,6 +162,8 @@ static void do_subscribe(struct client *c, struct command *cmd)
 		}
 	}
 	command_filter_move(&c->filter, &cmd->filter);
+	if (!c->subscribed)
+		log_info("client %lu: subscribed (pid %d, uid %u)", c->serial, c->peer_pid, c->peer_uid);
 	c->subscribed = true;
 	send_reply(c, &cmd->id);
 	if (snapshot && c->state == CLIENT_OPEN)
@@ -461,10 +463,12 @@ struct client *client_new(const struct client_host *host, evutil_socket_t fd, un
 		goto fail;
 	}
 	yajl_gen_free(g);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0)
-		log_info("client %lu: connected (pid %d, uid %u)", serial, (int)cred.pid, (unsigned)cred.uid);
-	else
-		log_info("client %lu: connected", serial);
+	/* One-shot queries (xgmctl get from a cron job) would flood info; subscribers are logged there. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0) {
+		c->peer_pid = (int)cred.pid;
+		c->peer_uid = (unsigned int)cred.uid;
+	}
+	log_debug("client %lu: connected (pid %d, uid %u)", serial, c->peer_pid, c->peer_uid);
 	return c;
 fail:
 	bufferevent_free(c->bev);
@@ -514,7 +518,8 @@ void client_close(struct client *c, const char *why)
 {
 	if (c->state == CLIENT_CLOSED)
 		return;
-	log_info("client %lu: disconnected (%s)", c->serial, why);
+	log_msg(c->subscribed ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "client %lu: disconnected (%s)",
+		c->serial, why);
 	c->state = CLIENT_CLOSED;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);

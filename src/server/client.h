@@ -47,6 +47,8 @@ struct client {
 	const struct client_host *host;
 	struct bufferevent *bev;
 	unsigned long serial;		/* for log lines */
+	int peer_pid;			/* from SO_PEERCRED, for log lines; 0 unknown */
+	unsigned int peer_uid;
 	enum client_state state;
 	bool reading_paused;		/* output over the cap: commands wait */
 	bool read_eof;			/* the client sent all it will send */
