@@ -196,6 +196,33 @@ static int hexval(char c)
 	return -1;
 }
 
+/* Whether the words so far are "note" or "at|after T note": the rest of the line is prose. */
+static bool is_note(char **tok, size_t n)
+{
+	return strcmp(tok[n - 1], "note") == 0 &&
+	       (n == 1 || (n == 3 && (!strcmp(tok[0], "at") || !strcmp(tok[0], "after"))));
+}
+
+/* A note's text: the rest of the line as written (apostrophes and all), one word. */
+static int note_text(struct parser *p, const char *s, size_t n, char **tok, size_t *ntok)
+{
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n == 0)
+		return 0;
+	if (memchr(s, '\0', n))
+		return fail(p, "a NUL byte in the scenario text");
+	tok[*ntok] = strndup(s, n);
+	if (!tok[*ntok])
+		return oom(p);
+	(*ntok)++;
+	return 0;
+}
+
 /*
  * Splits a line into raw tokens: whitespace separates them except inside
  * quotes or after a backslash, and '#' at the start of a token begins a
@@ -242,6 +269,8 @@ static int tokenize(struct parser *p, const char *s, size_t n, char **tok, size_
 		if (!tok[*ntok])
 			return oom(p);
 		(*ntok)++;
+		if (is_note(tok, *ntok))
+			return note_text(p, s + i, n - i, tok, ntok);
 	}
 }
 
@@ -584,7 +613,7 @@ struct keyword {
 };
 
 static const struct keyword keywords[] = {
-	{ "note", SCN_NOTE, 1, MAX_TOKENS },
+	{ "note", SCN_NOTE, 1, 1 },
 	{ "create", SCN_CREATE, 1, 2 },
 	{ "release", SCN_RELEASE, 1, 1 },
 	{ "shutdown", SCN_SHUTDOWN, 1, 1 },
@@ -708,19 +737,10 @@ static int parse_words(struct parser *p, struct scn_block *b, char **tok, size_t
 		return fail(p, "%s: wrong number of arguments; %s", tok[0], usage_lines);
 
 	switch (s.kind) {
-	case SCN_NOTE: {
-		struct buf text = { 0 };
-
-		for (size_t i = 0; i < nargs && r == 0; i++) {
-			if (i > 0 && buf_put(&text, " ", 1) < 0)
-				r = oom(p);
-			if (r == 0)
-				r = decode_into(p, arg[i], strlen(arg[i]), false, &text);
-		}
-		free(text.iter_at);
-		s.name = text.data;
+	case SCN_NOTE:
+		if (!(s.name = strdup(arg[0])))
+			r = oom(p);
 		break;
-	}
 	case SCN_CREATE:
 		r = parse_domid(p, arg[0], &s.domid);
 		if (r == 0 && nargs == 2 && !(s.name = strdup(arg[1])))

@@ -55,7 +55,7 @@ struct scn_match {
 enum scn_kind {
 	SCN_AT,			/* at T: wait until T scenario seconds after the start */
 	SCN_AFTER,		/* after D: wait D scenario seconds */
-	SCN_NOTE,		/* note TEXT: printed with --verbose and in reports */
+	SCN_NOTE,		/* note TEXT (the rest of the line): printed with --verbose and in reports */
 	SCN_CREATE,		/* create DOMID [NAME] */
 	SCN_RELEASE,		/* release DOMID */
 	SCN_SHUTDOWN,		/* shutdown|crash|dying DOMID: the hypervisor's state */
@@ -74,7 +74,7 @@ enum scn_kind {
 	SCN_WAIT_FOR,		/* wait-for EVENT DOMID within S [match...]: skips others until one matches */
 	SCN_EXPECT_NONE,	/* expect-none DOMID for S */
 	SCN_EXPECT_GET,		/* expect-get DOMID match...: the reply to a get command */
-	SCN_EXPECT_STATS,	/* expect-stats match...: the stats object of the stats reply */
+	SCN_EXPECT_STATS,	/* expect-stats match...: the reply to a stats command */
 };
 
 struct scn_step;

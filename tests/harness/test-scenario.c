@@ -72,6 +72,11 @@ static void test_timing(void **state)
 	assert_int_equal(scn.steps.steps[2].line, 2);
 	assert_string_equal(scn.steps.steps[4].name, "cycle 2");
 	scenario_free(&scn);
+
+	/* A note is prose: the rest of the line as written. */
+	assert_int_equal(parse("note the vendor's \"boot\" script  \n"), 0);
+	assert_string_equal(only()->name, "the vendor's \"boot\" script");
+	scenario_free(&scn);
 }
 
 static void test_writes(void **state)
