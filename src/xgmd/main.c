@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <event2/event.h>
 
@@ -159,6 +162,45 @@ static const struct server_engine_ops engine_ops = {
 	.last_seq = engine_last_seq,
 };
 
+/*
+ * systemd socket activation: the listening socket is fd 3 when LISTEN_PID
+ * names us. Returns the fd, or -1 when we were not socket-activated.
+ */
+static int activated_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid() || strtol(fds, NULL, 10) < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 3;
+}
+
+/* Tells systemd (Type=notify) we are ready; a no-op elsewhere. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) >= sizeof(addr.sun_path))
+		return;
+	memcpy(addr.sun_path, path, len);
+	if (addr.sun_path[0] == '@')
+		addr.sun_path[0] = '\0';	/* an abstract socket */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&addr,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		log_warning("cannot notify systemd: %s", strerror(errno));
+	close(fd);
+}
+
 /* Detaches once the socket is open, so that start-up errors still reach the caller. */
 static int detach(void)
 {
@@ -190,7 +232,7 @@ int main(int argc, char **argv)
 	const char *config_path = NULL, *socket = NULL, *level = NULL;
 	bool foreground = false, check_only = false;
 	char **sets = calloc((size_t)argc, sizeof(*sets));
-	int n_sets = 0, c, r, status = 1;
+	int n_sets = 0, c, r, status = 1, activated;
 	struct xgm_config cfg;
 	struct engine_config ecfg;
 	struct server_config scfg;
@@ -259,9 +301,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xgmd: out of memory\n");
 		goto out;
 	}
-	r = server_listen(d.server, cfg.daemon.socket, (mode_t)cfg.daemon.socket_mode);
+	activated = activated_socket();
+	r = activated >= 0 ? server_listen_fd(d.server, activated) :
+		server_listen(d.server, cfg.daemon.socket, (mode_t)cfg.daemon.socket_mode);
 	if (r < 0)
-		goto out;	/* server_listen() said why */
+		goto out;	/* the server said why */
 	if (!foreground && detach() < 0) {
 		fprintf(stderr, "xgmd: cannot detach: %s\n", strerror(errno));
 		goto out;
@@ -275,7 +319,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xgmd: cannot set up the event loop\n");
 		goto out;
 	}
-	log_notice("xgmd %s listening on %s", XGM_VERSION, cfg.daemon.socket);
+	log_notice("xgmd %s listening on %s", XGM_VERSION,
+		   activated >= 0 ? "the socket systemd passed" : cfg.daemon.socket);
+	notify_ready();
 	event_base_dispatch(d.base);
 	status = 0;
 out:
