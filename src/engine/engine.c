@@ -90,20 +90,6 @@ static void token_for(char *buf, size_t size, const struct domain *d)
 
 /* ---- events ---- */
 
-static const char *event_name(enum xgm_event kind)
-{
-	switch (kind) {
-	case XGM_EVENT_DOMAIN_NEW:
-		return "domain.new";
-	case XGM_EVENT_DOMAIN_METRICS:
-		return "domain.metrics";
-	case XGM_EVENT_DOMAIN_GONE:
-		return "domain.gone";
-	default:
-		return "domain.snapshot";
-	}
-}
-
 static int encode_domain_ref(yajl_gen g, const struct domain *d)
 {
 	int r = 0;
@@ -136,7 +122,7 @@ static int encode_event(yajl_gen g, const struct tracked *t, enum xgm_event kind
 	r |= jsonw_cstr(g, "seq");
 	r |= jsonw_int(g, (long long)seq);
 	r |= jsonw_cstr(g, "event");
-	r |= jsonw_cstr(g, event_name(kind));
+	r |= jsonw_cstr(g, xgm_event_name(kind));
 	r |= jsonw_cstr(g, "timestamp");
 	r |= jsonw_map_open(g);
 	r |= jsonw_cstr(g, "seconds");
@@ -170,7 +156,7 @@ static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 
 	if (!g || encode_event(g, t, kind, e->seq + 1, changed, n_changed) < 0) {
 		log_err("domain %u: cannot encode %s: out of memory", t->d->domid,
-			event_name(kind));
+			xgm_event_name(kind));
 		goto out;
 	}
 	jsonw_text(g, &text, &len);

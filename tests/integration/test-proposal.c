@@ -62,24 +62,6 @@ static int group_teardown(void **state)
 	return r;
 }
 
-static void guest_put(unsigned int domid, const char *path, const char *value)
-{
-	struct guest *g = guest_open(dir, domid);
-
-	assert_non_null(g);
-	assert_int_equal(guest_write(g, 0, path, value, strlen(value)), 0);
-	guest_close(g);
-}
-
-static void guest_del(unsigned int domid, const char *path)
-{
-	struct guest *g = guest_open(dir, domid);
-
-	assert_non_null(g);
-	assert_int_equal(guest_rm(g, 0, path), 0);
-	guest_close(g);
-}
-
 static void test_the_proposal(void **state)
 {
 	yajl_val ev;
@@ -95,11 +77,11 @@ static void test_the_proposal(void **state)
 	yajl_tree_free(ev);
 
 	/* Old tools: detected, not up to date against the reference 9.0. */
-	guest_put(10, "attr/PVAddons/MajorVersion", "6");
-	guest_put(10, "attr/PVAddons/MinorVersion", "2");
-	guest_put(10, "attr/PVAddons/MicroVersion", "0");
-	guest_put(10, "attr/PVAddons/BuildVersion", "76888");
-	guest_put(10, "data/updated", "1");
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/MajorVersion", "6"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/MinorVersion", "2"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/MicroVersion", "0"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/BuildVersion", "76888"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "data/updated", "1"), 0);
 	ev = client_wait_event(&sub, "domain.metrics", 10, TIMEOUT_MS);
 	assert_non_null(ev);
 	assert_true(json_changed(ev, "pv_drivers_version"));
@@ -110,8 +92,8 @@ static void test_the_proposal(void **state)
 	yajl_tree_free(ev);
 
 	/* NotUpgradable=1: up to date, whatever the versions, which stay visible. */
-	guest_put(10, "attr/PVAddons/NotUpgradable", "1");
-	guest_put(10, "data/updated", "1");
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/NotUpgradable", "1"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "data/updated", "1"), 0);
 	ev = client_wait_event(&sub, "domain.metrics", 10, TIMEOUT_MS);
 	assert_non_null(ev);
 	assert_true(json_changed(ev, "pv_drivers_up_to_date"));
@@ -123,14 +105,14 @@ static void test_the_proposal(void **state)
 	yajl_tree_free(ev);
 
 	/* Agents rewrite unchanged values all the time: no event. */
-	guest_put(10, "attr/PVAddons/NotUpgradable", "1");
-	guest_put(10, "attr/PVAddons/MajorVersion", "6");
-	guest_put(10, "data/updated", "1");
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/NotUpgradable", "1"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/MajorVersion", "6"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "data/updated", "1"), 0);
 	assert_true(client_quiet(&sub, 10, QUIET_MS));
 
 	/* Any other value is not the flag. */
-	guest_put(10, "attr/PVAddons/NotUpgradable", "true");
-	guest_put(10, "data/updated", "1");
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/NotUpgradable", "true"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "data/updated", "1"), 0);
 	ev = client_wait_event(&sub, "domain.metrics", 10, TIMEOUT_MS);
 	assert_non_null(ev);
 	assert_int_equal(json_bool(ev, "data", "pv_drivers_up_to_date"), 0);
@@ -138,11 +120,11 @@ static void test_the_proposal(void **state)
 	yajl_tree_free(ev);
 
 	/* Set again, then cleared by removal. */
-	guest_put(10, "attr/PVAddons/NotUpgradable", "1");
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/NotUpgradable", "1"), 0);
 	ev = client_wait_event(&sub, "domain.metrics", 10, TIMEOUT_MS);
 	assert_int_equal(json_bool(ev, "data", "pv_drivers_up_to_date"), 1);
 	yajl_tree_free(ev);
-	guest_del(10, "attr/PVAddons/NotUpgradable");
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/NotUpgradable", NULL), 0);
 	ev = client_wait_event(&sub, "domain.metrics", 10, TIMEOUT_MS);
 	assert_non_null(ev);
 	assert_int_equal(json_bool(ev, "data", "pv_drivers_up_to_date"), 0);
@@ -150,8 +132,8 @@ static void test_the_proposal(void **state)
 	yajl_tree_free(ev);
 
 	/* Newer tools: up to date on their own. */
-	guest_put(10, "attr/PVAddons/MajorVersion", "9");
-	guest_put(10, "attr/PVAddons/MinorVersion", "1");
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/MajorVersion", "9"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/MinorVersion", "1"), 0);
 	ev = client_wait_event(&sub, "domain.metrics", 10, TIMEOUT_MS);
 	assert_non_null(ev);
 	assert_int_equal(json_bool(ev, "data", "pv_drivers_up_to_date"), 1);

@@ -25,22 +25,13 @@ static char dir[PATH_MAX];
 static struct xgmd daemon_;
 static struct client sub = { .fd = -1 };
 
-static void put(unsigned int domid, const char *path, const char *value)
-{
-	struct guest *g = guest_open(dir, domid);
-
-	assert_non_null(g);
-	assert_int_equal(guest_write(g, 0, path, value, strlen(value)), 0);
-	guest_close(g);
-}
-
 /* What the toolstack and the agent of one guest write. */
 static void make_guest(struct xs_handle *xs, unsigned int domid, const char *name)
 {
 	assert_int_equal(sandbox_domain_create(dir, xs, domid, name, true), 0);
-	put(domid, "attr/PVAddons/MajorVersion", "9");
-	put(domid, "attr/PVAddons/MinorVersion", "3");
-	put(domid, "data/meminfo_total", "4194304");
+	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/MajorVersion", "9"), 0);
+	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/MinorVersion", "3"), 0);
+	assert_int_equal(sandbox_test_guest(dir, domid, "data/meminfo_total", "4194304"), 0);
 }
 
 static void test_restart(void **state)
@@ -94,7 +85,7 @@ static void test_restart(void **state)
 	assert_true(client_quiet(&sub, 21, 1000));
 
 	/* And xgmd follows the new xenstored. */
-	put(21, "attr/PVAddons/MinorVersion", "4");
+	assert_int_equal(sandbox_test_guest(dir, 21, "attr/PVAddons/MinorVersion", "4"), 0);
 	v = client_wait_event(&sub, "domain.metrics", 21, TIMEOUT_MS);
 	assert_non_null(v);
 	assert_string_equal(json_str(json_get(v, "data", "pv_drivers_version"), "minor", NULL), "4");

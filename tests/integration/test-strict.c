@@ -23,15 +23,6 @@ static char dir[PATH_MAX];
 static struct xgmd d_loose, d_strict;
 static struct client c_loose = { .fd = -1 }, c_strict = { .fd = -1 };
 
-static void put(unsigned int domid, const char *path, const char *value)
-{
-	struct guest *g = guest_open(dir, domid);
-
-	assert_non_null(g);
-	assert_int_equal(guest_write(g, 0, path, value, strlen(value)), 0);
-	guest_close(g);
-}
-
 static void subscribe(struct client *c, const struct xgmd *x)
 {
 	yajl_val v = client_connect(c, x->socket);
@@ -66,7 +57,7 @@ static void test_strict_and_default(void **state)
 	yajl_tree_free(v);
 
 	/* The flag without a kick: the default mode settles on it... */
-	put(30, "attr/PVAddons/NotUpgradable", "1");
+	assert_int_equal(sandbox_test_guest(dir, 30, "attr/PVAddons/NotUpgradable", "1"), 0);
 	v = client_wait_event(&c_loose, "domain.metrics", 30, TIMEOUT_MS);
 	assert_non_null(v);
 	assert_int_equal(json_bool(v, "data", "pv_drivers_not_upgradable"), 1);
@@ -75,7 +66,7 @@ static void test_strict_and_default(void **state)
 	assert_true(client_quiet(&c_strict, 30, 800));
 
 	/* data/updated: now the strict mode reads, and sees the flag. */
-	put(30, "data/updated", "1");
+	assert_int_equal(sandbox_test_guest(dir, 30, "data/updated", "1"), 0);
 	v = client_wait_event(&c_strict, "domain.metrics", 30, TIMEOUT_MS);
 	assert_non_null(v);
 	assert_int_equal(json_bool(v, "data", "pv_drivers_not_upgradable"), 1);

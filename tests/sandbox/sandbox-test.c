@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest.h"
 #include "sandbox.h"
 #include "sandbox-test.h"
 
@@ -98,4 +99,17 @@ void sandbox_test_drain(struct xs_handle *xs)
 
 	while (sandbox_test_next_event(xs, 50, p, t, sizeof(p)))
 		;
+}
+
+int sandbox_test_guest(const char *dir, unsigned int domid, const char *path,
+		       const char *value)
+{
+	struct guest *g = guest_open(dir, domid);
+	int r;
+
+	if (!g)
+		return -errno;
+	r = value ? guest_write(g, 0, path, value, strlen(value)) : guest_rm(g, 0, path);
+	guest_close(g);
+	return r;
 }

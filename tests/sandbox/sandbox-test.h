@@ -21,5 +21,12 @@ bool sandbox_test_next_event(struct xs_handle *xs, int timeout_ms,
 /* Waits for an event with exactly this path and token, skipping others. */
 bool sandbox_test_wait_event(struct xs_handle *xs, int timeout_ms,
 			     const char *path, const char *token);
+/*
+ * As guest domid over its own ring: writes value (a C string), or removes
+ * path when value is NULL. Returns 0 or xenstored's negative errno.
+ */
+int sandbox_test_guest(const char *dir, unsigned int domid, const char *path,
+		       const char *value);
+
 /* Drops every event already queued. */
 void sandbox_test_drain(struct xs_handle *xs);
