@@ -95,7 +95,7 @@ static int load_config(struct xgm_config *cfg, const char *path, int n_sets, cha
 	diag.strict = true;
 	for (int i = 0; i < n_sets; i++) {
 		if (config_set(cfg, sets[i], &diag) < 0) {
-			fprintf(stderr, "xgmd: --set %s: %s\n", sets[i], diag.error);
+			fprintf(stderr, "xgmd: %s\n", diag.error);
 			return -EINVAL;
 		}
 	}
@@ -269,7 +269,8 @@ int main(int argc, char **argv)
 			free(sets);
 			return 0;
 		default:
-			fputs(usage_text, stderr);
+			/* getopt said what was wrong, on one line. */
+			fputs("Try 'xgmd --help'.\n", stderr);
 			free(sets);
 			return 2;
 		}
