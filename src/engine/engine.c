@@ -53,6 +53,11 @@ struct engine {
 	struct xs_conn *xs;
 	struct tracked *domains[DOMID_LIMIT];
 	size_t n_domains;
+	/*
+	 * Domids declared gone whose home is still listed (until the toolstack
+	 * removes it): not adopted again unless a new domain is introduced.
+	 */
+	uint8_t tombstone[DOMID_LIMIT / 8];
 	uint32_t next_incarnation;
 	uint64_t seq;
 	struct engine_stats stats;
@@ -442,12 +447,26 @@ static void read_identity(struct engine *e, struct tracked *t)
 	domain_set_identity(t->d, name, uuid);
 }
 
+static bool tombstoned(const struct engine *e, unsigned int domid)
+{
+	return e->tombstone[domid / 8] & (1u << (domid % 8));
+}
+
+static void set_tombstone(struct engine *e, unsigned int domid, bool on)
+{
+	if (on)
+		e->tombstone[domid / 8] |= (uint8_t)(1u << (domid % 8));
+	else
+		e->tombstone[domid / 8] &= (uint8_t)~(1u << (domid % 8));
+}
+
 static void forget(struct engine *e, struct tracked *t, bool announce)
 {
 	unsigned int domid = t->d->domid;
 
 	domain_set_state(t->d, DOMAIN_GONE);
 	if (announce) {
+		set_tombstone(e, domid, true);
 		e->stats.domains_gone++;
 		log_info("domain %u is gone", domid);
 		publish(e, t, XGM_EVENT_DOMAIN_GONE, NULL, 0);
@@ -520,6 +539,7 @@ static int adopt(struct engine *e, unsigned int domid)
 /* Lists /local/domain: marks what is there, adopts what is new. */
 static int scan_domains(struct engine *e, bool resync)
 {
+	uint8_t listed[DOMID_LIMIT / 8] = { 0 };
 	unsigned int n = 0;
 	char **names;
 	int err = 0, r = 0;
@@ -537,7 +557,14 @@ static int scan_domains(struct engine *e, bool resync)
 
 		if (*end || end == names[i] || domid >= DOMID_LIMIT)
 			continue;
+		listed[domid / 8] |= (uint8_t)(1u << (domid % 8));
 		t = e->domains[domid];
+		if (!t && tombstoned(e, (unsigned int)domid)) {
+			/* The dead domain's home, left for the toolstack; or a new one? */
+			if (xs_conn_is_introduced(e->xs, (unsigned int)domid) != 1)
+				continue;
+			set_tombstone(e, (unsigned int)domid, false);
+		}
 		if (!t) {
 			r = adopt(e, (unsigned int)domid);
 			if (e->domains[domid])
@@ -549,6 +576,9 @@ static int scan_domains(struct engine *e, bool resync)
 		}
 	}
 	free(names);
+	if (r != -ENOTCONN)
+		for (unsigned int i = 0; i < DOMID_LIMIT / 8; i++)
+			e->tombstone[i] &= listed[i];
 	return r;
 }
 

@@ -173,8 +173,21 @@ static void test_release(void **state)
 	assert_null(json_get(ev, "data", NULL));
 	yajl_tree_free(ev);
 	assert_int_equal(sandbox_domain_destroy(dir, 10), 0);
-	assert_true(xs_rm(xs, XBT_NULL, "/local/domain/10"));
+
+	/* Its home lingers until the toolstack removes it: not a new domain. */
+	assert_int_equal(sandbox_domain_create(dir, xs, 14, "bystander", true), 0);
+	ev = client_wait_event(&sub, "domain.new", 14, TIMEOUT_MS);
+	assert_non_null(ev);
+	yajl_tree_free(ev);
 	assert_true(client_quiet(&sub, 10, QUIET_MS));
+
+	/* The domid reused by a new domain is. */
+	assert_int_equal(sandbox_domain_create(dir, xs, 10, "reborn", true), 0);
+	ev = client_wait_event(&sub, "domain.new", 10, TIMEOUT_MS);
+	assert_non_null(ev);
+	assert_string_equal(json_str(ev, "domain", "name"), "reborn");
+	assert_int_equal(json_bool(ev, "data", "pv_drivers_detected"), 0);
+	yajl_tree_free(ev);
 }
 
 static void test_other_ways_to_go(void **state)
