@@ -276,7 +276,7 @@ static int tokenize(struct parser *p, const char *s, size_t n, char **tok, size_
 
 /*
  * Decodes the raw bytes s[0..n): quotes group and vanish, escapes give any
- * byte (unless keep_backslash: a regular expression has its own escapes),
+ * byte (with keep_backslash only \xNN: a regular expression has its own),
  * and "$i" marks an iteration slot when allow_iter (else it is an error,
  * since there is no iteration to substitute).
  */
@@ -305,7 +305,7 @@ static int decode_quoted(struct parser *p, const char *s, size_t n, bool allow_i
 			i++;
 			continue;
 		}
-		if (c != '\\' || keep_backslash) {
+		if (c != '\\' || (keep_backslash && !(i + 1 < n && s[i + 1] == 'x'))) {
 			if (c == '\\' && i + 1 < n && buf_put(out, &s[i++], 1) < 0)
 				return oom(p);
 			c = s[i];

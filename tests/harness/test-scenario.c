@@ -232,8 +232,15 @@ static void test_expectations(void **state)
 	assert_int_equal(regexec(&s->matches[5].re, "10.0.0.2", 0, NULL, 0), 0);
 	assert_int_equal(s->matches[6].op, SCN_OP_GE);
 	assert_true(s->matches[6].number == 3);
+	assert_int_equal(regexec(&s->matches[5].re, "10x0y1.2", 0, NULL, 0), REG_NOMATCH);
 	assert_int_equal(s->matches[7].op, SCN_OP_NE);
 	assert_string_equal(s->matches[7].source, "data.other.feature-balloon!=0");
+	scenario_free(&scn);
+
+	/* In a regex, \xNN is a byte and the other backslashes are the regex's. */
+	assert_int_equal(parse("expect domain.new 5 within 1 a~^\\xef\\xbf\\xbd\\(x\\)$\n"), 0);
+	assert_int_equal(regexec(&only()->matches[0].re, "\xef\xbf\xbd(x)", 0, NULL, 0), 0);
+	assert_int_equal(regexec(&only()->matches[0].re, "\xef\xbf\xbdx", 0, NULL, 0), REG_NOMATCH);
 	scenario_free(&scn);
 
 	/* A quoted star and a quoted literal are strings. */
