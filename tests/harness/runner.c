@@ -518,6 +518,41 @@ out:
 	return ret;
 }
 
+/* xenstored exits and loses every node: rings and the dom0 connection go with it. */
+static int xenstored_stop(struct runner *r, const struct scn_step *s)
+{
+	int err;
+
+	for (size_t i = 0; i < r->n_doms; i++)
+		close_guest(&r->doms[i]);
+	if (r->xs)
+		xs_close(r->xs);
+	r->xs = NULL;
+	err = sandbox_stop(r->dir);
+	if (err < 0)
+		return report(r, s, NULL, NULL, "cannot stop xenstored: %s", strerror(-err));
+	return pump_until(r, 0);
+}
+
+/* A fresh xenstored in the same sandbox: the toolstack must write the domains again. */
+static int xenstored_start(struct runner *r, const struct scn_step *s)
+{
+	struct sandbox_options opts;
+	int err;
+
+	if (r->xs)
+		return report(r, s, NULL, NULL, "xenstored runs already (xenstored-stop first)");
+	sandbox_default_options(&opts);
+	opts.die_with_parent = r->own_sandbox;
+	err = sandbox_start(r->dir, &opts);
+	if (err < 0)
+		return report(r, s, NULL, NULL, "cannot start xenstored: %s", strerror(-err));
+	r->xs = sandbox_connect(r->dir);
+	if (!r->xs)
+		return report(r, s, NULL, NULL, "cannot connect to the new xenstored");
+	return pump_until(r, 0);
+}
+
 static int exec_block(struct runner *r, const struct scn_block *b, unsigned long iter);
 
 static uint64_t next_random(struct runner *r)
@@ -561,6 +596,10 @@ static int exec_step(struct runner *r, const struct scn_step *s, unsigned long i
 
 	if (r->verbose && r->show)
 		printf("%8.3f s  %4u  %s\n", scn_time(r, elapsed(r)), s->line, source_line(r, s->line));
+	if (!r->xs && (s->kind == SCN_CREATE || s->kind == SCN_RELEASE || s->kind == SCN_WRITE ||
+		       s->kind == SCN_RM || s->kind == SCN_GUEST || s->kind == SCN_GUEST_RM ||
+		       s->kind == SCN_TX_BEGIN || s->kind == SCN_TX_END))
+		return report(r, s, NULL, NULL, "xenstored is stopped (xenstored-start first)");
 	switch (s->kind) {
 	case SCN_AT:
 		if (r->verbose && elapsed(r) > s->seconds * r->scale + r->slack)
@@ -597,6 +636,10 @@ static int exec_step(struct runner *r, const struct scn_step *s, unsigned long i
 		close_guest(d);
 		err = sandbox_domain_destroy(r->dir, s->domid);
 		break;
+	case SCN_XENSTORED_STOP:
+		return xenstored_stop(r, s);
+	case SCN_XENSTORED_START:
+		return xenstored_start(r, s);
 	case SCN_WRITE: case SCN_GUEST: case SCN_RM: case SCN_GUEST_RM:
 		if (store_op(r, s, iter) < 0)
 			return -1;

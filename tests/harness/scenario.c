@@ -39,7 +39,8 @@ static const char *const kind_names[] = {
 	[SCN_AT] = "at", [SCN_AFTER] = "after", [SCN_NOTE] = "note",
 	[SCN_CREATE] = "create", [SCN_RELEASE] = "release",
 	[SCN_SHUTDOWN] = "shutdown", [SCN_CRASH] = "crash", [SCN_DYING] = "dying",
-	[SCN_DESTROY] = "destroy", [SCN_WRITE] = "write", [SCN_GUEST] = "guest",
+	[SCN_DESTROY] = "destroy", [SCN_XENSTORED_STOP] = "xenstored-stop",
+	[SCN_XENSTORED_START] = "xenstored-start", [SCN_WRITE] = "write", [SCN_GUEST] = "guest",
 	[SCN_RM] = "rm", [SCN_GUEST_RM] = "guest-rm", [SCN_TX_BEGIN] = "tx-begin",
 	[SCN_TX_END] = "tx-end", [SCN_REPEAT] = "repeat", [SCN_SHUFFLE] = "shuffle",
 	[SCN_EXPECT] = "expect", [SCN_WAIT_FOR] = "wait-for",
@@ -620,6 +621,8 @@ static const struct keyword keywords[] = {
 	{ "crash", SCN_CRASH, 1, 1 },
 	{ "dying", SCN_DYING, 1, 1 },
 	{ "destroy", SCN_DESTROY, 1, 1 },
+	{ "xenstored-stop", SCN_XENSTORED_STOP, 0, 0 },
+	{ "xenstored-start", SCN_XENSTORED_START, 0, 0 },
 	{ "write", SCN_WRITE, 3, 4 },
 	{ "guest", SCN_GUEST, 3, 4 },
 	{ "rm", SCN_RM, 2, 3 },
@@ -638,7 +641,7 @@ static const struct keyword keywords[] = {
 static const char usage_lines[] =
 	"steps: at T | after D | note TEXT | create DOMID [NAME] | release|shutdown|crash|dying|destroy DOMID"
 	" | write|guest DOMID PATH VALUE [fails] | rm|guest-rm DOMID PATH [fails] | tx-begin DOMID"
-	" | tx-end DOMID [abort] | repeat N { | shuffle { | expect|wait-for EVENT DOMID within S [MATCH...]"
+	" | tx-end DOMID [abort] | xenstored-stop | xenstored-start | repeat N { | shuffle { | expect|wait-for EVENT DOMID within S [MATCH...]"
 	" | expect-none DOMID for S | expect-get DOMID MATCH... | expect-stats MATCH..."
 	" | timescale F | seed N | config KEY=VALUE";
 

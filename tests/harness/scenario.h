@@ -62,6 +62,8 @@ enum scn_kind {
 	SCN_CRASH,
 	SCN_DYING,
 	SCN_DESTROY,		/* destroy DOMID: the domain no longer exists */
+	SCN_XENSTORED_STOP,	/* xenstored-stop: it exits, losing every node */
+	SCN_XENSTORED_START,	/* xenstored-start: a fresh, empty one */
 	SCN_WRITE,		/* write DOMID PATH VALUE: as dom0 */
 	SCN_GUEST,		/* guest DOMID PATH VALUE: as the guest, over its ring */
 	SCN_RM,			/* rm DOMID PATH: as dom0 */

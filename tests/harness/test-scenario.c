@@ -55,9 +55,20 @@ static void test_domain_steps(void **state)
 		assert_int_equal(scn.steps.steps[i].line, i + 1);
 	}
 	assert_string_equal(scn.steps.steps[0].name, "web01");
+	assert_int_equal(scn.steps.steps[6].kind, SCN_DESTROY);
 	assert_null(scn.steps.steps[1].name);
 	assert_int_equal(scn.steps.steps[6].domid, 6);
 	scenario_free(&scn);
+}
+
+static void test_xenstored_restart(void **state)
+{
+	assert_int_equal(parse("xenstored-stop\nafter 1 xenstored-start\n"), 0);
+	assert_int_equal(scn.steps.n, 3);
+	assert_int_equal(scn.steps.steps[0].kind, SCN_XENSTORED_STOP);
+	assert_int_equal(scn.steps.steps[2].kind, SCN_XENSTORED_START);
+	scenario_free(&scn);
+	assert_error("xenstored-stop now\n", "t.scn:1:", "wrong number of arguments");
 }
 
 static void test_timing(void **state)
@@ -312,6 +323,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_and_comments),
 		cmocka_unit_test(test_domain_steps),
+		cmocka_unit_test(test_xenstored_restart),
 		cmocka_unit_test(test_timing),
 		cmocka_unit_test(test_writes),
 		cmocka_unit_test(test_escapes),
