@@ -80,6 +80,9 @@ struct runner {
 	const char *note;	/* the last note, recalled in reports */
 	unsigned int note_line;
 	bool show;		/* print steps with --verbose (not in later iterations) */
+	const struct scn_step *step;	/* the step running, for reports */
+	long failed_line;	/* the line of the first failure, 0 at the end, -1 none */
+	long expect_fail;	/* --expect-fail LINE, or -1 */
 };
 
 static struct runner *cleanup_runner;
@@ -125,6 +128,10 @@ static int report(struct runner *r, const struct scn_step *s, const char *expect
 	va_list ap;
 
 	fflush(stdout);
+	if (!s)
+		s = r->step;
+	if (r->failed_line < 0)
+		r->failed_line = s ? (long)s->line : 0;
 	if (s)
 		fprintf(stderr, "\nFAIL %s:%u at %.3f s: %s\n", r->scn.name, s->line,
 			scn_time(r, elapsed(r)), source_line(r, s->line));
@@ -594,6 +601,7 @@ static int exec_step(struct runner *r, const struct scn_step *s, unsigned long i
 	bool acts = true;
 	int err = 0;
 
+	r->step = s;
 	if (r->verbose && r->show)
 		printf("%8.3f s  %4u  %s\n", scn_time(r, elapsed(r)), s->line, source_line(r, s->line));
 	if (!r->xs && (s->kind == SCN_CREATE || s->kind == SCN_RELEASE || s->kind == SCN_WRITE ||
@@ -818,6 +826,8 @@ static const char usage_text[] =
 	"  -t, --timescale F    real seconds per scenario second (overrides the file)\n"
 	"      --slack S        real seconds of scheduling tolerance added to each \"within\" (0.25)\n"
 	"  -k, --keep           leave the private sandbox and xgmd's log for inspection\n"
+	"      --expect-fail L  succeed only if the scenario fails at line L (0: at its end);\n"
+	"                       for the harness's self-tests and known discrepancies\n"
 	"  -v, --verbose        print every step and every message as it happens\n"
 	"  -h, --help           print this help\n"
 	"\n"
@@ -876,6 +886,7 @@ static int run(struct runner *r)
 
 	if (exec_block(r, &r->scn.steps, 0) < 0)
 		goto fail;
+	r->step = NULL;
 	if (pump_until(r, 0) < 0)
 		goto fail;
 	if (r->n_queue) {
@@ -902,12 +913,15 @@ int main(int argc, char **argv)
 		{ "xgmd", required_argument, NULL, 'x' },
 		{ "timescale", required_argument, NULL, 't' },
 		{ "slack", required_argument, NULL, 'S' },
+		{ "expect-fail", required_argument, NULL, 'F' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct runner runner = { .slack = 0.25, .awaiting = -1, .show = true };
+	static struct runner runner = {
+		.slack = 0.25, .awaiting = -1, .show = true, .failed_line = -1, .expect_fail = -1,
+	};
 	struct runner *r = &runner;
 	char error[SCN_ERROR_MAX], *end;
 	double timescale = 0;
@@ -946,6 +960,13 @@ int main(int argc, char **argv)
 				r->slack = v;
 			break;
 		}
+		case 'F':
+			r->expect_fail = strtol(optarg, &end, 10);
+			if (*end || end == optarg || r->expect_fail < 0) {
+				fprintf(stderr, "xgm-scenario: --expect-fail %s: not a line number\n", optarg);
+				return EXIT_ERROR;
+			}
+			break;
 		case 'k':
 			r->keep = true;
 			break;
@@ -988,6 +1009,20 @@ int main(int argc, char **argv)
 	atexit(cleanup);
 	ret = run(r);
 	cleanup();
+	if (r->expect_fail >= 0) {
+		bool as_expected = ret == EXIT_FAIL && r->failed_line == r->expect_fail;
+
+		if (as_expected)
+			printf("failed at line %ld, as expected\n", r->expect_fail);
+		else if (ret == EXIT_PASS)
+			fprintf(stderr, "xgm-scenario: expected a failure at line %ld, but %s passed\n",
+				r->expect_fail, r->scn.name);
+		else if (ret == EXIT_FAIL)
+			fprintf(stderr, "xgm-scenario: expected a failure at line %ld, not at line %ld\n",
+				r->expect_fail, r->failed_line);
+		if (ret != EXIT_SKIP && ret != EXIT_ERROR)
+			ret = as_expected ? EXIT_PASS : EXIT_FAIL;
+	}
 	client_close(r->client);
 	free(r->client);
 	for (size_t i = 0; i < r->n_queue; i++)
