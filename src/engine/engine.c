@@ -313,6 +313,9 @@ static void recompute(struct engine *e, struct tracked *t, bool publish_changes)
 		log_err("domain %u: cannot compute metrics: out of memory", t->d->domid);
 		return;
 	}
+	/* Monotonic milliseconds: a clock step must not make a guest live or dead. */
+	fresh.live = t->d->last_write_wall != 0 &&
+		now_ms() - t->d->last_write_ms < (uint64_t)e->cfg.live_timeout_s * 1000;
 	fresh.last_updated = t->metrics.last_updated;
 	n = metrics_diff(&t->metrics, &fresh, changed, METRICS_FIELD_COUNT - 1);
 	for (size_t i = 0; i < n; i++)
@@ -335,7 +338,7 @@ static void arm_live_timer(struct engine *e, struct tracked *t)
 {
 	if (t->d->last_write_wall == 0 || !e->cfg.live_timeout_s)
 		return;
-	arm_at(t->live_ev, t->d->last_write_ms + (uint64_t)e->cfg.live_timeout_s * 1000 + 1);
+	arm_at(t->live_ev, t->d->last_write_ms + (uint64_t)e->cfg.live_timeout_s * 1000);
 }
 
 static void forget(struct engine *e, struct tracked *t, bool announce);
@@ -392,6 +395,8 @@ static void on_live_timer(evutil_socket_t fd, short what, void *arg)
 
 	/* Nothing to read: only "live" can have changed. */
 	recompute(t->engine, t, true);
+	if (t->metrics.live)	/* woken a little early: look again */
+		arm_at(t->live_ev, now_ms() + 10);
 }
 
 /* ---- domain life cycle ---- */
