@@ -157,7 +157,6 @@ static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 	yajl_gen g = jsonw_new();
 	const char *text;
 	size_t len;
-	char *line;
 
 	if (!g || encode_event(g, t, kind, e->seq + 1, changed, n_changed) < 0) {
 		log_err("domain %u: cannot encode %s: out of memory", t->d->domid,
@@ -165,15 +164,10 @@ static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 		goto out;
 	}
 	jsonw_text(g, &text, &len);
-	line = malloc(len + 1);
-	if (!line)
-		goto out;
-	memcpy(line, text, len);
-	line[len] = '\n';
 	e->seq++;
 	e->stats.events_published++;
-	e->publish(e->publish_ctx, t->d->domid, kind, e->seq, line, len + 1);
-	free(line);
+	/* The server ends the line; every subscriber gets these same bytes. */
+	e->publish(e->publish_ctx, t->d->domid, kind, e->seq, text, len);
 out:
 	if (g)
 		yajl_gen_free(g);
