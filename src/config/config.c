@@ -54,6 +54,7 @@ static const struct key keys[] = {
 	UINT(xenstore, liveness_ms, 10, 3600000),
 	UINT(xenstore, reconnect_min_ms, 1, 3600000),
 	UINT(xenstore, reconnect_max_ms, 1, 3600000),
+	{ "xenstore", "reread_all", KEY_BOOL, FIELD(xenstore, reread_all), 0, 0, 0 },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

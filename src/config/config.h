@@ -40,6 +40,7 @@ struct xgm_config {
 		uint32_t liveness_ms;
 		uint32_t reconnect_min_ms;
 		uint32_t reconnect_max_ms;
+		bool reread_all;	/* the toolstack's strategy, for comparison only */
 	} xenstore;
 };
 

@@ -142,6 +142,7 @@ static int engine_config_from(struct engine_config *ec, const struct xgm_config 
 			.reconnect_max_ms = cfg->xenstore.reconnect_max_ms,
 		},
 		.live_timeout_s = cfg->metrics.live_timeout_s,
+		.reread_all = cfg->xenstore.reread_all,
 	};
 	if (cfg->metrics.reference_version[0]) {
 		if (pv_version_parse(cfg->metrics.reference_version, &ec->metrics.reference) < 0) {
