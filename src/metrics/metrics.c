@@ -3,6 +3,7 @@
  * where it is sound (see metrics.h for every decision). No I/O: the same
  * keys, configuration and times always give the same record.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -449,12 +450,34 @@ static int cmp_addr(const void *pa, const void *pb)
 }
 
 /*
+ * The RFC 5952 spelling of an IPv6 address (compressed, lower case) into
+ * out, and its length; 0 when value is not one inet_pton() takes (a zone id,
+ * a prefix length, spaces, junk), which the caller then keeps as written.
+ * Windows' xenvif writes the same address fully expanded that Linux agents
+ * write compressed, and a consumer must be able to compare them.
+ */
+static size_t ipv6_canonical(const char *value, size_t len, char out[INET6_ADDRSTRLEN])
+{
+	char in[INET6_ADDRSTRLEN];
+	struct in6_addr a;
+
+	if (len >= sizeof(in) || memchr(value, '\0', len))
+		return 0;
+	memcpy(in, value, len);
+	in[len] = '\0';
+	if (inet_pton(AF_INET6, in, &a) != 1 || !inet_ntop(AF_INET6, &a, out, INET6_ADDRSTRLEN))
+		return 0;
+	return strlen(out);
+}
+
+/*
  * Emits the collected addresses of one source: sorted by vif, family and
  * index, so the first IPv4 of each vif is its lowest index and becomes <id>/ip.
  */
 static int emit_addrs(struct gm_map *m, struct addrs *a)
 {
-	char key[KEYBUF];
+	char key[KEYBUF], canon[INET6_ADDRSTRLEN];
+	size_t canon_len;
 	int r, n;
 
 	if (a->n > 1)
@@ -476,7 +499,10 @@ static int emit_addrs(struct gm_map *m, struct addrs *a)
 			     x->family, x->index);
 		if (n < 0 || (size_t)n >= sizeof(key))
 			return -EOVERFLOW;
-		r = map_add(m, key, (size_t)n, x->value, x->len);
+		if (x->family == 6 && (canon_len = ipv6_canonical(x->value, x->len, canon)) > 0)
+			r = map_add(m, key, (size_t)n, canon, canon_len);
+		else
+			r = map_add(m, key, (size_t)n, x->value, x->len);
 		if (r < 0)
 			return r;
 	}

@@ -34,7 +34,12 @@
  *                       (a vif's address wins a clash). Indices must be
  *                       canonical decimal ("0", "12"; not "01", "a"): others
  *                       are ignored one by one, not the whole vif as xapi
- *                       does. Addresses as written (IPv6 not canonicalised).
+ *                       does. IPv4 addresses as written; IPv6 ones in RFC
+ *                       5952 form as inet_ntop() gives it (compressed, lower
+ *                       case, "::ffff:192.0.2.1" for IPv4-mapped), since
+ *                       Windows writes them expanded and Linux compressed;
+ *                       an IPv6 value inet_pton() refuses (a "%zone", a
+ *                       "/64" prefix, spaces, junk) stays as written.
  *                       A key produced twice keeps the first in path order.
  *   memory              data/meminfo_total -> total_kib,
  *                       data/meminfo_free -> free_kib (GM_ABSENT unless they

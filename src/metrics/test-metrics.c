@@ -274,7 +274,7 @@ static void test_networks_vif(void **state)
 	expect(&m.networks, "0/ip", "10.0.0.5");
 	expect(&m.networks, "0/ipv4/0", "10.0.0.5");
 	expect(&m.networks, "0/ipv4/1", "10.0.0.5");
-	expect(&m.networks, "0/ipv6/0", "fe80:0000:0000:0000:a872:13ff:feec:4a11");
+	expect(&m.networks, "0/ipv6/0", "fe80::a872:13ff:feec:4a11");	/* RFC 5952 */
 	expect(&m.networks, "0/ipv6/1", "fe80::a872:13ff:feec:4a11");
 	expect(&m.networks, "1/ip", "192.168.1.2");
 	expect(&m.networks, "1/ipv4/2", "192.168.1.2");
@@ -366,6 +366,68 @@ static void test_networks_legacy_duplicate_names(void **state)
 	expect(&m.networks, "0/ip", "10.0.0.2");
 	expect(&m.networks, "0/ipv4/0", "10.0.0.2");
 	assert_int_equal(m.networks.count, 2);
+	metrics_free(&m);
+}
+
+static void test_networks_ipv6_spelling(void **state)
+{
+	static const struct {
+		const char *written, *published;
+	} cases[] = {
+		/* Windows xenvif: 8 groups of 4 zero-padded digits. */
+		{ "fe80:0000:0000:0000:a872:13ff:feec:4a11", "fe80::a872:13ff:feec:4a11" },
+		{ "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1" },
+		{ "0000:0000:0000:0000:0000:0000:0000:0000", "::" },
+		/* Already canonical (Linux agents, Rust's Display): unchanged. */
+		{ "fe80::216:3eff:fe01:2345", "fe80::216:3eff:fe01:2345" },
+		{ "::1", "::1" },
+		/* Upper case; the longest run of zeros, the first of two equal ones. */
+		{ "FE80::A872:13FF:FEEC:4A11", "fe80::a872:13ff:feec:4a11" },
+		{ "2001:db8:0:0:1:0:0:0", "2001:db8:0:0:1::" },
+		{ "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1" },
+		{ "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1" },	/* one zero group stays */
+		{ "0:0:0:0:0:ffff:c000:0201", "::ffff:192.0.2.1" },	/* IPv4-mapped */
+		/* Not an address inet_pton() takes: as written. */
+		{ "fe80::1%eth0", "fe80::1%eth0" },
+		{ "2001:db8::1/64", "2001:db8::1/64" },
+		{ " fe80::1", " fe80::1" },
+		{ "fe80:::1", "fe80:::1" },
+		{ "10.0.0.1", "10.0.0.1" },
+		{ "", "" },
+		{ "fe80:0000:0000:0000:a872:13ff:feec:4a11:0000:0000", "fe80:0000:0000:0000:a872:13ff:feec:4a11:0000:0000" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* Both layouts, and the legacy one with its own vif id. */
+		const struct kv kv[] = {
+			{ "attr/vif/0/ipv6/0", cases[i].written, 0 },
+			{ "attr/eth1/ipv6/0/addr", cases[i].written, 0 },
+		};
+		struct guest_metrics m;
+
+		compute_cfg(&m, kv, 1, NULL);
+		expect(&m.networks, "0/ipv6/0", cases[i].published);
+		metrics_free(&m);
+		compute_cfg(&m, kv + 1, 1, NULL);
+		expect(&m.networks, "1/ipv6/0", cases[i].published);
+		metrics_free(&m);
+	}
+}
+
+static void test_networks_ipv6_binary(void **state)
+{
+	/* A NUL after a valid address: not an address, kept byte for byte. */
+	static const struct kv kv[] = {
+		KV("attr/vif/0/ipv6/0", "fe80::1\0junk"),
+	};
+	struct guest_metrics m;
+	const struct gm_pair *p;
+
+	COMPUTE(&m, kv);
+	p = gm_map_find(&m.networks, "0/ipv6/0", 8);
+	assert_non_null(p);
+	assert_int_equal(p->value_len, 12);
+	assert_memory_equal(p->value, "fe80::1\0junk", 12);
 	metrics_free(&m);
 }
 
@@ -640,6 +702,8 @@ int main(void)
 		cmocka_unit_test(test_networks_legacy),
 		cmocka_unit_test(test_networks_both_layouts),
 		cmocka_unit_test(test_networks_legacy_duplicate_names),
+		cmocka_unit_test(test_networks_ipv6_spelling),
+		cmocka_unit_test(test_networks_ipv6_binary),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_memory_nul),
 		cmocka_unit_test(test_disks),
