@@ -2,6 +2,12 @@
  * The xenstore connection on libevent. libxenstore's watch pipe stays
  * silent when xenstored dies, so a timer polls xs_check_watch(), and any
  * request failing with a transport error counts as a loss too.
+ *
+ * Two handles: one holds the watches, the other makes the requests. Once a
+ * handle has a watch, libxenstore's reader thread owns its socket and every
+ * request is handed to it and back through a condition variable, two more
+ * context switches per read; a handle without watches reads its replies
+ * itself (docs/benchmarks.md measures the difference).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,7 +22,8 @@ struct xs_conn {
 	const struct xs_conn_ops *ops;
 	void *ctx;
 
-	struct xs_handle *xs;
+	struct xs_handle *xs;		/* the watches and their events */
+	struct xs_handle *req;		/* reads, listings and other requests */
 	struct event *watch_ev;		/* readable while events are queued */
 	struct event *timer_ev;		/* liveness check, or reconnect backoff */
 	struct event *lost_ev;		/* reports a loss from the loop, not from inside a request */
@@ -38,6 +45,9 @@ static void disconnect(struct xs_conn *conn)
 	event_del(conn->watch_ev);
 	xs_close(conn->xs);
 	conn->xs = NULL;
+	if (conn->req)
+		xs_close(conn->req);
+	conn->req = NULL;
 }
 
 /* Drops the handle now; tells the owner from the loop; retries later. */
@@ -67,8 +77,8 @@ static int request_failed(struct xs_conn *conn, int err)
 	 * send: every path we use came from xenstored). One cheap round trip
 	 * tells the two apart.
 	 */
-	if (err == EINVAL && conn->xs) {
-		char *path = xs_get_domain_path(conn->xs, 0);
+	if (err == EINVAL && conn->req) {
+		char *path = xs_get_domain_path(conn->req, 0);
 
 		conn->stats.other_requests++;
 		free(path);
@@ -111,8 +121,10 @@ static void on_lost(evutil_socket_t fd, short what, void *arg)
 static void try_connect(struct xs_conn *conn)
 {
 	conn->xs = xs_open(XS_UNWATCH_FILTER);
-	if (!conn->xs) {
+	conn->req = conn->xs ? xs_open(0) : NULL;
+	if (!conn->req) {
 		log_debug("xenstore: connect failed: %s", strerror(errno));
+		disconnect(conn);
 		goto retry;
 	}
 	if (conn->watch_ev)
@@ -209,7 +221,7 @@ char *xs_conn_read(struct xs_conn *conn, const char *path, unsigned int *len, in
 		return NULL;
 	}
 	conn->stats.reads++;
-	value = xs_read(conn->xs, XBT_NULL, path, len);
+	value = xs_read(conn->req, XBT_NULL, path, len);
 	if (!value)
 		*err = request_failed(conn, errno);
 	return value;
@@ -224,7 +236,7 @@ char **xs_conn_directory(struct xs_conn *conn, const char *path, unsigned int *n
 		return NULL;
 	}
 	conn->stats.directories++;
-	names = xs_directory(conn->xs, XBT_NULL, path, num);
+	names = xs_directory(conn->req, XBT_NULL, path, num);
 	if (!names)
 		*err = request_failed(conn, errno);
 	return names;
@@ -258,7 +270,7 @@ int xs_conn_is_introduced(struct xs_conn *conn, unsigned int domid)
 		return -ENOTCONN;
 	conn->stats.other_requests++;
 	errno = 0;
-	introduced = xs_is_domain_introduced(conn->xs, domid);
+	introduced = xs_is_domain_introduced(conn->req, domid);
 	if (!introduced && errno)
 		return request_failed(conn, errno);
 	return introduced;
