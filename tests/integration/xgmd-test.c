@@ -30,6 +30,12 @@ static long now_ms(void)
 void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 		const char *const *sets)
 {
+	xgmd_start_logging(x, sandbox_dir, name, sets, "debug");
+}
+
+void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *name,
+			const char *const *sets, const char *log_level)
+{
 	char xs_path[PATH_MAX], log[PATH_MAX];
 	const char *argv[64];
 	int argc = 0;
@@ -42,7 +48,7 @@ void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 	argv[argc++] = "--socket";
 	argv[argc++] = x->socket;
 	argv[argc++] = "--log-level";
-	argv[argc++] = "debug";
+	argv[argc++] = log_level;
 	for (; sets && *sets && argc < 60; sets++) {
 		argv[argc++] = "--set";
 		argv[argc++] = *sets;

@@ -20,6 +20,9 @@ struct xgmd {
  */
 void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 		const char *const *sets);
+/* The same at another log level than "debug" (a benchmark must not pay for debug logs). */
+void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *name,
+			const char *const *sets, const char *log_level);
 /* SIGTERM, then the exit status: 0 for a clean exit, -1 (and its log) otherwise. */
 int xgmd_stop(struct xgmd *x);
 
