@@ -90,7 +90,7 @@ char *scn_json_render(yajl_val v, char *buf, size_t size)
 }
 
 /* A scalar's text as a condition compares it: strings and numbers only, unless literal. */
-static bool scalar_equals(const struct scn_match *m, yajl_val v)
+static bool scalar_equals(const struct scn_cond *m, yajl_val v)
 {
 	if (m->literal)
 		return (YAJL_IS_TRUE(v) && !strcmp(m->value, "true")) ||
@@ -103,7 +103,7 @@ static bool scalar_equals(const struct scn_match *m, yajl_val v)
 	return false;
 }
 
-static bool equals(const struct scn_match *m, yajl_val v)
+static bool equals(const struct scn_cond *m, yajl_val v)
 {
 	if (YAJL_IS_ARRAY(v)) {
 		for (size_t i = 0; i < v->u.array.len; i++)
@@ -114,7 +114,7 @@ static bool equals(const struct scn_match *m, yajl_val v)
 	return scalar_equals(m, v);
 }
 
-bool scn_match_eval(const struct scn_match *m, yajl_val root, char *got, size_t size)
+bool scn_match_eval(const struct scn_cond *m, yajl_val root, char *got, size_t size)
 {
 	yajl_val v = scn_json_at(root, m->field);
 	double x;

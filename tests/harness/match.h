@@ -1,6 +1,7 @@
 /*
- * Evaluating a scenario's field conditions (struct scn_match) against a
- * parsed JSON object, and rendering JSON compactly for reports. Pure.
+ * Evaluating a scenario's field conditions (struct scn_cond, a bound
+ * scn_match) against a parsed JSON object, and rendering JSON compactly
+ * for reports. Pure.
  */
 #pragma once
 
@@ -15,10 +16,10 @@
 yajl_val scn_json_at(yajl_val root, const char *dotted);
 
 /*
- * Whether root satisfies m. got receives what the field held, compact
+ * Whether root satisfies c. got receives what the field held, compact
  * JSON or "(absent)", cut to size, for the report of a mismatch.
  */
-bool scn_match_eval(const struct scn_match *m, yajl_val root, char *got, size_t size);
+bool scn_match_eval(const struct scn_cond *c, yajl_val root, char *got, size_t size);
 
 /* Compact JSON of v into buf (cut to size with "..."); returns buf. */
 char *scn_json_render(yajl_val v, char *buf, size_t size);

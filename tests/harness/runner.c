@@ -81,6 +81,7 @@ struct runner {
 	unsigned int note_line;
 	bool show;		/* print steps with --verbose (not in later iterations) */
 	const struct scn_step *step;	/* the step running, for reports */
+	const struct scn_iters *iters;	/* its enclosing repeats' iterations */
 	long failed_line;	/* the line of the first failure, 0 at the end, -1 none */
 	long expect_fail;	/* --expect-fail LINE, or -1 */
 };
@@ -146,6 +147,12 @@ static int report(struct runner *r, const struct scn_step *s, const char *expect
 		va_start(ap, fmt);
 		vfprintf(stderr, fmt, ap);
 		va_end(ap);
+		fprintf(stderr, "\n");
+	}
+	if (s && r->iters && r->iters->n) {
+		fprintf(stderr, "  in iteration:");
+		for (unsigned int d = 0; d < r->iters->n; d++)
+			fprintf(stderr, " %c=%lu", r->iters->name[d], r->iters->v[d]);
 		fprintf(stderr, "\n");
 	}
 	if (r->note)
@@ -346,27 +353,56 @@ static yajl_val call(struct runner *r, const char *fmt, ...)
 	return r->reply;
 }
 
+static void free_conds(struct scn_cond *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		scn_cond_free(&c[i]);
+	free(c);
+}
+
+/* The step's conditions with its iteration numbers filled in; NULL, reported, on failure. */
+static struct scn_cond *bind_matches(struct runner *r, const struct scn_step *s,
+				     const struct scn_iters *it)
+{
+	struct scn_cond *c = calloc(s->n_matches ? s->n_matches : 1, sizeof(*c));
+	char why[SCN_ERROR_MAX];
+
+	if (!c) {
+		report(r, s, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < s->n_matches; i++) {
+		if (scn_match_bind(&s->matches[i], it, &c[i], why) < 0) {
+			free_conds(c, i);
+			report(r, s, NULL, NULL, "%s", why);
+			return NULL;
+		}
+	}
+	return c;
+}
+
 /* Whether every condition holds; the failing ones are described into why. */
-static bool check_matches(const struct scn_step *s, yajl_val v, char *why, size_t size)
+static bool check_matches(const struct scn_cond *c, size_t n, yajl_val v, char *why, size_t size)
 {
 	size_t used = 0;
 	bool ok = true;
 
 	why[0] = '\0';
-	for (size_t i = 0; i < s->n_matches; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char got[256];
 
-		if (scn_match_eval(&s->matches[i], v, got, sizeof(got)))
+		if (scn_match_eval(&c[i], v, got, sizeof(got)))
 			continue;
 		ok = false;
 		if (used < size)
 			used += (size_t)snprintf(why + used, size - used, "%s%s: the field holds %s",
-						 used ? "; " : "", s->matches[i].source, got);
+						 used ? "; " : "", c[i].source, got);
 	}
 	return ok;
 }
 
-static int expect_event(struct runner *r, const struct scn_step *s)
+/* expect and wait-for: the next event about the domain, or the next that matches. */
+static int await_event(struct runner *r, const struct scn_step *s, const struct scn_cond *conds)
 {
 	struct dom *d = get_dom(r, s->domid);
 	double deadline = d->last_action + s->seconds * r->scale + r->slack;
@@ -401,7 +437,7 @@ static int expect_event(struct runner *r, const struct scn_step *s)
 		if (!ok)
 			snprintf(why, sizeof(why), "a %s event, not %s", name ? name : "nameless", s->name);
 		else
-			ok = check_matches(s, e.v, why, sizeof(why));
+			ok = check_matches(conds, s->n_matches, e.v, why, sizeof(why));
 		if (ok) {
 			if (r->verbose && r->show)
 				printf("    ok: line %u\n", s->line);
@@ -418,6 +454,18 @@ static int expect_event(struct runner *r, const struct scn_step *s)
 		yajl_tree_free(e.v);
 		return -1;
 	}
+}
+
+static int expect_event(struct runner *r, const struct scn_step *s, const struct scn_iters *it)
+{
+	struct scn_cond *conds = bind_matches(r, s, it);
+	int ret;
+
+	if (!conds)
+		return -1;
+	ret = await_event(r, s, conds);
+	free_conds(conds, s->n_matches);
+	return ret;
 }
 
 static int expect_none(struct runner *r, const struct scn_step *s)
@@ -439,20 +487,25 @@ static int expect_none(struct runner *r, const struct scn_step *s)
 	}
 }
 
-static int expect_reply(struct runner *r, const struct scn_step *s)
+static int expect_reply(struct runner *r, const struct scn_step *s, const struct scn_iters *it)
 {
+	struct scn_cond *conds = bind_matches(r, s, it);
 	yajl_val v;
 	char why[1024];
 	int ret = 0;
 
+	if (!conds)
+		return -1;
 	r->next_id++;
 	if (s->kind == SCN_EXPECT_GET)
 		v = call(r, "{\"cmd\":\"get\",\"id\":%ld,\"domain\":%u}", r->next_id, s->domid);
 	else
 		v = call(r, "{\"cmd\":\"stats\",\"id\":%ld}", r->next_id);
-	if (!v)
+	if (!v) {
+		free_conds(conds, s->n_matches);
 		return -1;
-	if (!check_matches(s, v, why, sizeof(why))) {
+	}
+	if (!check_matches(conds, s->n_matches, v, why, sizeof(why))) {
 		struct event e = { .at = elapsed(r), .domid = s->domid };
 
 		scn_json_render(v, e.text, sizeof(e.text));
@@ -462,6 +515,7 @@ static int expect_reply(struct runner *r, const struct scn_step *s)
 	}
 	yajl_tree_free(v);
 	r->reply = NULL;
+	free_conds(conds, s->n_matches);
 	return ret;
 }
 
@@ -473,7 +527,7 @@ static struct guest *guest_of(struct runner *r, const struct scn_step *s, struct
 }
 
 /* A write or rm, as dom0 or as the guest; its outcome checked against "fails". */
-static int store_op(struct runner *r, const struct scn_step *s, unsigned long iter)
+static int store_op(struct runner *r, const struct scn_step *s, const struct scn_iters *it)
 {
 	struct dom *d = get_dom(r, s->domid);
 	bool write = s->kind == SCN_WRITE || s->kind == SCN_GUEST;
@@ -482,8 +536,8 @@ static int store_op(struct runner *r, const struct scn_step *s, unsigned long it
 	size_t len = 0, vlen = 0;
 	int err = 0, ret = -1;
 
-	if (scn_text_expand(&s->path, iter, &rel, &len) < 0 ||
-	    (write && scn_text_expand(&s->value, iter, &value, &vlen) < 0))
+	if (scn_text_expand(&s->path, it, &rel, &len) < 0 ||
+	    (write && scn_text_expand(&s->value, it, &value, &vlen) < 0))
 		goto oom;
 	if (as_guest) {
 		struct guest *g = guest_of(r, s, d);
@@ -560,7 +614,7 @@ static int xenstored_start(struct runner *r, const struct scn_step *s)
 	return pump_until(r, 0);
 }
 
-static int exec_block(struct runner *r, const struct scn_block *b, unsigned long iter);
+static int exec_block(struct runner *r, const struct scn_block *b, const struct scn_iters *it);
 
 static uint64_t next_random(struct runner *r)
 {
@@ -571,7 +625,7 @@ static uint64_t next_random(struct runner *r)
 	return r->rng * 2685821657736338717ULL;
 }
 
-static int exec_shuffle(struct runner *r, const struct scn_step *s, unsigned long iter)
+static int exec_shuffle(struct runner *r, const struct scn_step *s, const struct scn_iters *it)
 {
 	size_t n = s->body.n, *order = malloc(n * sizeof(*order));
 	int ret = 0;
@@ -589,19 +643,20 @@ static int exec_shuffle(struct runner *r, const struct scn_step *s, unsigned lon
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct scn_block one = { .steps = &s->body.steps[order[i]], .n = 1 };
 
-		ret = exec_block(r, &one, iter);
+		ret = exec_block(r, &one, it);
 	}
 	free(order);
 	return ret;
 }
 
-static int exec_step(struct runner *r, const struct scn_step *s, unsigned long iter)
+static int exec_step(struct runner *r, const struct scn_step *s, const struct scn_iters *it)
 {
 	struct dom *d = s->domid ? get_dom(r, s->domid) : NULL;
 	bool acts = true;
 	int err = 0;
 
 	r->step = s;
+	r->iters = it;
 	if (r->verbose && r->show)
 		printf("%8.3f s  %4u  %s\n", scn_time(r, elapsed(r)), s->line, source_line(r, s->line));
 	if (!r->xs && (s->kind == SCN_CREATE || s->kind == SCN_RELEASE || s->kind == SCN_WRITE ||
@@ -649,7 +704,7 @@ static int exec_step(struct runner *r, const struct scn_step *s, unsigned long i
 	case SCN_XENSTORED_START:
 		return xenstored_start(r, s);
 	case SCN_WRITE: case SCN_GUEST: case SCN_RM: case SCN_GUEST_RM:
-		if (store_op(r, s, iter) < 0)
+		if (store_op(r, s, it) < 0)
 			return -1;
 		break;
 	case SCN_TX_BEGIN:
@@ -665,26 +720,32 @@ static int exec_step(struct runner *r, const struct scn_step *s, unsigned long i
 		d->tx = 0;
 		break;
 	case SCN_REPEAT: {
+		/* The parser bounds nesting by SCN_NEST_MAX, so the body's iterations fit. */
+		struct scn_iters inner = *it;
 		bool show = r->show;
 		int ret = 0;
 
+		inner.name[inner.n] = s->var;
+		inner.n++;
 		for (unsigned long k = 0; k < s->count && ret == 0; k++) {
 			r->show = show && k < VERBOSE_ITERATIONS;
 			if (r->verbose && show && k == VERBOSE_ITERATIONS)
 				printf("    ... %lu more iterations\n", s->count - k);
-			ret = exec_block(r, &s->body, k);
+			inner.v[inner.n - 1] = k;
+			ret = exec_block(r, &s->body, &inner);
 		}
 		r->show = show;
+		r->iters = it;
 		return ret;
 	}
 	case SCN_SHUFFLE:
-		return exec_shuffle(r, s, iter);
+		return exec_shuffle(r, s, it);
 	case SCN_EXPECT: case SCN_WAIT_FOR:
-		return expect_event(r, s);
+		return expect_event(r, s, it);
 	case SCN_EXPECT_NONE:
 		return expect_none(r, s);
 	case SCN_EXPECT_GET: case SCN_EXPECT_STATS:
-		return expect_reply(r, s);
+		return expect_reply(r, s, it);
 	}
 	if (err < 0)
 		return report(r, s, NULL, NULL, "%s failed: %s", scn_kind_name(s->kind), strerror(-err));
@@ -696,10 +757,10 @@ static int exec_step(struct runner *r, const struct scn_step *s, unsigned long i
 	return pump_until(r, 0);
 }
 
-static int exec_block(struct runner *r, const struct scn_block *b, unsigned long iter)
+static int exec_block(struct runner *r, const struct scn_block *b, const struct scn_iters *it)
 {
 	for (size_t i = 0; i < b->n; i++)
-		if (exec_step(r, &b->steps[i], iter) < 0)
+		if (exec_step(r, &b->steps[i], it) < 0)
 			return -1;
 	return 0;
 }
@@ -884,9 +945,10 @@ static int run(struct runner *r)
 	yajl_tree_free(v);
 	r->reply = NULL;
 
-	if (exec_block(r, &r->scn.steps, 0) < 0)
+	if (exec_block(r, &r->scn.steps, &(struct scn_iters){ .n = 0 }) < 0)
 		goto fail;
 	r->step = NULL;
+	r->iters = NULL;
 	if (pump_until(r, 0) < 0)
 		goto fail;
 	if (r->n_queue) {

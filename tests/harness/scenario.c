@@ -28,11 +28,12 @@ struct parser {
 	struct scenario *scn;
 };
 
-/* Where a line sits: what its steps may do. */
+/* Where a line sits: what its steps may do, and which repeat variables they see. */
 struct ctx {
 	unsigned int depth;
-	bool in_repeat;
 	bool in_shuffle;
+	char vars[SCN_NEST_MAX];	/* the enclosing repeats' variables, outermost first */
+	unsigned int n_vars;
 };
 
 static const char *const kind_names[] = {
@@ -78,17 +79,24 @@ static int oom(struct parser *p)
 static void text_free(struct scn_text *t)
 {
 	free(t->data);
-	free(t->iter_at);
+	free(t->slots);
 	memset(t, 0, sizeof(*t));
 }
 
 static void match_free(struct scn_match *m)
 {
-	free(m->field);
-	free(m->value);
+	text_free(&m->field);
+	text_free(&m->value);
 	free(m->source);
-	if (m->op == SCN_OP_MATCH)
-		regfree(&m->re);
+}
+
+void scn_cond_free(struct scn_cond *c)
+{
+	free(c->field);
+	free(c->value);
+	if (c->op == SCN_OP_MATCH)
+		regfree(&c->re);
+	memset(c, 0, sizeof(*c));
 }
 
 static void block_free(struct scn_block *b);
@@ -145,8 +153,8 @@ static int block_push(struct parser *p, struct scn_block *b, struct scn_step *st
 struct buf {
 	char *data;
 	size_t len, cap;
-	size_t *iter_at;
-	size_t n_iter;
+	struct scn_slot *slots;
+	size_t n_slots;
 };
 
 static int buf_put(struct buf *b, const void *bytes, size_t n)
@@ -169,21 +177,32 @@ static int buf_put(struct buf *b, const void *bytes, size_t n)
 	return 0;
 }
 
-static int buf_iter_slot(struct buf *b)
+static int buf_slot(struct buf *b, unsigned int depth)
 {
-	size_t *grown = realloc(b->iter_at, (b->n_iter + 1) * sizeof(*grown));
+	struct scn_slot *grown = realloc(b->slots, (b->n_slots + 1) * sizeof(*grown));
 
 	if (!grown)
 		return -ENOMEM;
-	b->iter_at = grown;
-	b->iter_at[b->n_iter++] = b->len;
+	b->slots = grown;
+	b->slots[b->n_slots++] = (struct scn_slot){ .at = b->len, .depth = depth };
+	return 0;
+}
+
+/* Moves b's bytes and slots into t (an empty value when b is empty). */
+static int buf_to_text(struct buf *b, struct scn_text *t)
+{
+	if (!b->data && buf_put(b, "", 0) < 0)
+		return -ENOMEM;
+	*t = (struct scn_text){ .data = b->data, .len = b->len, .slots = b->slots,
+				.n_slots = b->n_slots };
+	memset(b, 0, sizeof(*b));
 	return 0;
 }
 
 static void buf_free(struct buf *b)
 {
 	free(b->data);
-	free(b->iter_at);
+	free(b->slots);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -276,12 +295,32 @@ static int tokenize(struct parser *p, const char *s, size_t n, char **tok, size_
 }
 
 /*
+ * A reference to a repeat variable: "$" and a lowercase letter, which the
+ * innermost enclosing repeat of that name binds. vars is NULL where
+ * nothing is substituted.
+ */
+static int var_slot(struct parser *p, const struct ctx *vars, char name, struct buf *out)
+{
+	if (!vars)
+		return fail(p, "$%c is not substituted here (write \\$%c for the two characters)",
+			    name, name);
+	for (unsigned int d = vars->n_vars; d-- > 0;)
+		if (vars->vars[d] == name)
+			return buf_slot(out, d) < 0 ? oom(p) : 0;
+	if (vars->n_vars == 0)
+		return fail(p, "$%c outside a repeat block (write \\$%c for the two characters)",
+			    name, name);
+	return fail(p, "$%c: no enclosing repeat is named %c (repeat N as %c { ... }; "
+		    "write \\$%c for the two characters)", name, name, name, name);
+}
+
+/*
  * Decodes the raw bytes s[0..n): quotes group and vanish, escapes give any
  * byte (with keep_backslash only \xNN: a regular expression has its own),
- * and "$i" marks an iteration slot when allow_iter (else it is an error,
- * since there is no iteration to substitute).
+ * and "$i" ("$" and a lowercase letter) marks where a repeat's iteration
+ * number goes.
  */
-static int decode_quoted(struct parser *p, const char *s, size_t n, bool allow_iter,
+static int decode_quoted(struct parser *p, const char *s, size_t n, const struct ctx *vars,
 			 bool keep_backslash, struct buf *out)
 {
 	char quote = 0;
@@ -298,12 +337,11 @@ static int decode_quoted(struct parser *p, const char *s, size_t n, bool allow_i
 			quote = c;
 			continue;
 		}
-		if (c == '$' && i + 1 < n && s[i + 1] == 'i') {
-			if (!allow_iter)
-				return fail(p, "$i outside a repeat block (write \\$i for the two characters)");
-			if (buf_iter_slot(out) < 0)
-				return oom(p);
-			i++;
+		if (c == '$' && i + 1 < n && islower((unsigned char)s[i + 1])) {
+			int r = var_slot(p, vars, s[++i], out);
+
+			if (r < 0)
+				return r;
 			continue;
 		}
 		if (c != '\\' || (keep_backslash && !(i + 1 < n && s[i + 1] == 'x'))) {
@@ -355,9 +393,10 @@ static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
-static int decode_into(struct parser *p, const char *s, size_t n, bool allow_iter, struct buf *out)
+static int decode_into(struct parser *p, const char *s, size_t n, const struct ctx *vars,
+		       struct buf *out)
 {
-	return decode_quoted(p, s, n, allow_iter, false, out);
+	return decode_quoted(p, s, n, vars, false, out);
 }
 
 /* fill(N,PATTERN): PATTERN repeated and cut to exactly N bytes. */
@@ -376,7 +415,7 @@ static int decode_fill(struct parser *p, const char *tok, struct buf *out)
 	num[comma - tok - 5] = '\0';
 	if (!parse_ulong(num, SCN_FILL_MAX, &count))
 		return fail(p, "fill: %s is not a length from 0 to %d", num, SCN_FILL_MAX);
-	r = decode_into(p, comma + 1, (size_t)(tok + n - 1 - (comma + 1)), false, &pat);
+	r = decode_into(p, comma + 1, (size_t)(tok + n - 1 - (comma + 1)), NULL, &pat);
 	if (r < 0)
 		goto out;
 	if (pat.len == 0) {
@@ -397,7 +436,7 @@ out:
 }
 
 /* A whole token as a value or a path. */
-static int decode_text(struct parser *p, const char *tok, bool allow_iter, struct scn_text *out)
+static int decode_text(struct parser *p, const char *tok, const struct ctx *vars, struct scn_text *out)
 {
 	struct buf b = { 0 };
 	int r;
@@ -405,39 +444,33 @@ static int decode_text(struct parser *p, const char *tok, bool allow_iter, struc
 	if (strncmp(tok, "fill(", 5) == 0)
 		r = decode_fill(p, tok, &b);
 	else
-		r = decode_into(p, tok, strlen(tok), allow_iter, &b);
-	if (r == 0 && !b.data && buf_put(&b, "", 0) < 0)
+		r = decode_into(p, tok, strlen(tok), vars, &b);
+	if (r == 0 && buf_to_text(&b, out) < 0)
 		r = oom(p);
-	if (r < 0) {
-		buf_free(&b);
-		return r;
-	}
-	out->data = b.data;
-	out->len = b.len;
-	out->iter_at = b.iter_at;
-	out->n_iter = b.n_iter;
-	return 0;
+	buf_free(&b);
+	return r;
 }
 
-int scn_text_expand(const struct scn_text *t, unsigned long iter, char **out, size_t *len)
+int scn_text_expand(const struct scn_text *t, const struct scn_iters *it, char **out, size_t *len)
 {
-	char num[24];
-	size_t nlen = (size_t)snprintf(num, sizeof(num), "%lu", iter);
-	size_t total = t->len + t->n_iter * nlen, at = 0, o = 0;
-	char *s = malloc(total + 1);
+	/* Each number takes at most 20 digits (an unsigned long of 64 bits). */
+	size_t total = t->len + t->n_slots * 20, at = 0, o = 0;
+	char *s;
 
+	for (size_t k = 0; k < t->n_slots; k++)
+		if (!it || t->slots[k].depth >= it->n)
+			return -EINVAL;
+	s = malloc(total + 1);
 	if (!s)
 		return -ENOMEM;
-	for (size_t k = 0; k <= t->n_iter; k++) {
-		size_t end = k < t->n_iter ? t->iter_at[k] : t->len;
+	for (size_t k = 0; k <= t->n_slots; k++) {
+		size_t end = k < t->n_slots ? t->slots[k].at : t->len;
 
 		memcpy(s + o, t->data + at, end - at);
 		o += end - at;
 		at = end;
-		if (k < t->n_iter) {
-			memcpy(s + o, num, nlen);
-			o += nlen;
-		}
+		if (k < t->n_slots)
+			o += (size_t)sprintf(s + o, "%lu", it->v[t->slots[k].depth]);
 	}
 	s[o] = '\0';
 	*out = s;
@@ -475,35 +508,110 @@ static bool is_field_char(char c)
 	       c == '@' || c == ':';
 }
 
-static int parse_match(struct parser *p, const char *tok, struct scn_match *m)
+/* The length of the field at the start of s: field characters and "$X" variables. */
+static size_t field_len(const char *s)
+{
+	size_t n = 0;
+
+	for (;;) {
+		if (is_field_char(s[n]))
+			n++;
+		else if (s[n] == '$' && islower((unsigned char)s[n + 1]))
+			n += 2;
+		else
+			return n;
+	}
+}
+
+int scn_match_bind(const struct scn_match *m, const struct scn_iters *it, struct scn_cond *out,
+		   char error[SCN_ERROR_MAX])
+{
+	size_t flen;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->op = m->op;
+	out->literal = m->literal;
+	out->source = m->source;
+	error[0] = '\0';
+	r = scn_text_expand(&m->field, it, &out->field, &flen);
+	if (r == 0 && m->value.data)
+		r = scn_text_expand(&m->value, it, &out->value, &out->value_len);
+	if (r < 0) {
+		snprintf(error, SCN_ERROR_MAX, "%s: %s", m->source,
+			 r == -ENOMEM ? "out of memory" : "an iteration number is missing");
+		goto fail;
+	}
+	switch (m->op) {
+	case SCN_OP_MATCH:
+		if (memchr(out->value, '\0', out->value_len) ||
+		    regcomp(&out->re, out->value, REG_EXTENDED | REG_NOSUB) != 0) {
+			snprintf(error, SCN_ERROR_MAX, "%s: not a POSIX extended regular expression",
+				 m->source);
+			out->op = SCN_OP_EQ;	/* nothing compiled to free */
+			r = -EINVAL;
+			goto fail;
+		}
+		break;
+	case SCN_OP_GE: case SCN_OP_GT: case SCN_OP_LE: case SCN_OP_LT: {
+		char *end;
+
+		errno = 0;
+		out->number = strtod(out->value, &end);
+		if (errno || end == out->value || *end) {
+			snprintf(error, SCN_ERROR_MAX, "%s: an ordering needs a number", m->source);
+			r = -EINVAL;
+			goto fail;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+fail:
+	scn_cond_free(out);
+	return r;
+}
+
+/*
+ * One condition: FIELD OP VALUE, !FIELD or FIELD=*. Its variables are
+ * bound to 0 once here, so that a regex or a number that cannot work is
+ * reported with its line before anything runs.
+ */
+static int parse_match(struct parser *p, const char *tok, const struct ctx *ctx,
+		       struct scn_match *m)
 {
 	static const struct { const char *s; enum scn_op op; } ops[] = {
 		{ ">=", SCN_OP_GE }, { "<=", SCN_OP_LE }, { "!=", SCN_OP_NE },
 		{ "=", SCN_OP_EQ }, { "~", SCN_OP_MATCH }, { ">", SCN_OP_GT }, { "<", SCN_OP_LT },
 	};
-	const char *f = tok[0] == '!' ? tok + 1 : tok, *rest = f;
-	struct buf val = { 0 };
-	size_t flen;
+	const char *f = tok[0] == '!' ? tok + 1 : tok, *rest;
+	struct scn_iters zeros = { .n = ctx->n_vars };
+	struct buf b = { 0 };
+	struct scn_cond cond;
+	char why[SCN_ERROR_MAX];
+	size_t flen = field_len(f);
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	while (is_field_char(*rest))
-		rest++;
-	flen = (size_t)(rest - f);
+	rest = f + flen;
 	if (flen == 0 || f[0] == '.' || f[flen - 1] == '.' || memmem(f, flen, "..", 2))
 		return fail(p, "%s: expected FIELD=VALUE, FIELD~REGEX, FIELD=*, !FIELD or FIELD>=N "
 			    "with FIELD a dotted path such as data.memory.free_kib", tok);
-	m->field = strndup(f, flen);
 	m->source = strdup(tok);
-	if (!m->field || !m->source) {
-		match_free(m);
+	if (!m->source)
 		return oom(p);
-	}
+	r = decode_quoted(p, f, flen, ctx, false, &b);
+	if (r == 0 && buf_to_text(&b, &m->field) < 0)
+		r = oom(p);
+	if (r < 0)
+		goto fail;
 	if (tok[0] == '!') {
 		m->op = SCN_OP_ABSENT;
 		if (*rest) {
-			match_free(m);
-			return fail(p, "%s: !FIELD takes no value", tok);
+			r = fail(p, "%s: !FIELD takes no value", tok);
+			goto fail;
 		}
 		return 0;
 	}
@@ -514,52 +622,36 @@ static int parse_match(struct parser *p, const char *tok, struct scn_match *m)
 			goto found;
 		}
 	}
-	match_free(m);
-	return fail(p, "%s: no operator after the field (=, !=, ~, >=, >, <=, <)", tok);
+	r = fail(p, "%s: no operator after the field (=, !=, ~, >=, >, <=, <)", tok);
+	goto fail;
 found:
 	if (m->op == SCN_OP_EQ && strcmp(rest, "*") == 0) {
 		m->op = SCN_OP_PRESENT;
 		return 0;
 	}
-	r = decode_quoted(p, rest, strlen(rest), false, m->op == SCN_OP_MATCH, &val);
-	if (r == 0 && !val.data && buf_put(&val, "", 0) < 0)
+	r = decode_quoted(p, rest, strlen(rest), ctx, m->op == SCN_OP_MATCH, &b);
+	if (r == 0 && buf_to_text(&b, &m->value) < 0)
 		r = oom(p);
+	if (r < 0)
+		goto fail;
+	m->literal = m->value.n_slots == 0 &&
+		     (!strcmp(rest, "true") || !strcmp(rest, "false") || !strcmp(rest, "null"));
+	r = scn_match_bind(m, &zeros, &cond, why);
 	if (r < 0) {
-		buf_free(&val);
-		match_free(m);
-		return r;
+		r = r == -ENOMEM ? oom(p) : fail(p, "%s", why);
+		goto fail;
 	}
-	m->value = val.data;
-	m->value_len = val.len;
-	free(val.iter_at);
-	m->literal = !strcmp(rest, "true") || !strcmp(rest, "false") || !strcmp(rest, "null");
-	switch (m->op) {
-	case SCN_OP_MATCH:
-		if (memchr(m->value, '\0', m->value_len) ||
-		    regcomp(&m->re, m->value, REG_EXTENDED | REG_NOSUB) != 0) {
-			m->op = SCN_OP_EQ;	/* nothing compiled to free */
-			match_free(m);
-			return fail(p, "%s: not a POSIX extended regular expression", tok);
-		}
-		break;
-	case SCN_OP_GE: case SCN_OP_GT: case SCN_OP_LE: case SCN_OP_LT: {
-		char *end;
-
-		errno = 0;
-		m->number = strtod(m->value, &end);
-		if (errno || end == m->value || *end) {
-			match_free(m);
-			return fail(p, "%s: an ordering needs a number", tok);
-		}
-		break;
-	}
-	default:
-		break;
-	}
+	scn_cond_free(&cond);
 	return 0;
+fail:
+	buf_free(&b);
+	match_free(m);
+	memset(m, 0, sizeof(*m));
+	return r;
 }
 
-static int parse_matches(struct parser *p, char **tok, size_t n, struct scn_step *s)
+static int parse_matches(struct parser *p, char **tok, size_t n, const struct ctx *ctx,
+			 struct scn_step *s)
 {
 	if (n == 0)
 		return 0;
@@ -567,7 +659,7 @@ static int parse_matches(struct parser *p, char **tok, size_t n, struct scn_step
 	if (!s->matches)
 		return oom(p);
 	for (size_t i = 0; i < n; i++) {
-		int r = parse_match(p, tok[i], &s->matches[i]);
+		int r = parse_match(p, tok[i], ctx, &s->matches[i]);
 
 		if (r < 0)
 			return r;
@@ -595,7 +687,7 @@ static int parse_body(struct parser *p, struct scn_step *s, char **tok, size_t n
 		return fail(p, "blocks nested deeper than %d", SCN_NEST_MAX);
 	inner.depth++;
 	if (s->kind == SCN_REPEAT)
-		inner.in_repeat = true;
+		inner.vars[inner.n_vars++] = s->var;
 	else
 		inner.in_shuffle = true;
 	if (n == 1)
@@ -641,7 +733,7 @@ static const struct keyword keywords[] = {
 static const char usage_lines[] =
 	"steps: at T | after D | note TEXT | create DOMID [NAME] | release|shutdown|crash|dying|destroy DOMID"
 	" | write|guest DOMID PATH VALUE [fails] | rm|guest-rm DOMID PATH [fails] | tx-begin DOMID"
-	" | tx-end DOMID [abort] | xenstored-stop | xenstored-start | repeat N { | shuffle { | expect|wait-for EVENT DOMID within S [MATCH...]"
+	" | tx-end DOMID [abort] | xenstored-stop | xenstored-start | repeat N [as X] { | shuffle { | expect|wait-for EVENT DOMID within S [MATCH...]"
 	" | expect-none DOMID for S | expect-get DOMID MATCH... | expect-stats MATCH..."
 	" | timescale F | seed N | config KEY=VALUE";
 
@@ -716,7 +808,7 @@ static int parse_words(struct parser *p, struct scn_block *b, char **tok, size_t
 		s.kind = tok[0][1] == 't' ? SCN_AT : SCN_AFTER;
 		if (nargs == 0)
 			return fail(p, "%s: how many seconds?", tok[0]);
-		if (s.kind == SCN_AT && (ctx.in_repeat || ctx.in_shuffle))
+		if (s.kind == SCN_AT && ctx.depth > 0)
 			return fail(p, "at T in a block: a block runs many times or in any order; use after D");
 		if (s.kind == SCN_AFTER && ctx.in_shuffle)
 			return fail(p, "after D in a shuffle block: its steps run in any order, so a delay is ambiguous");
@@ -766,11 +858,11 @@ static int parse_words(struct parser *p, struct scn_block *b, char **tok, size_t
 
 		r = parse_domid(p, arg[0], &s.domid);
 		if (r == 0)
-			r = decode_text(p, arg[1], ctx.in_repeat, &s.path);
+			r = decode_text(p, arg[1], &ctx, &s.path);
 		if (r == 0 && (s.path.len == 0 || memchr(s.path.data, '\0', s.path.len)))
 			r = fail(p, "%s: the path is empty or holds a NUL byte", tok[0]);
 		if (r == 0 && fixed == 3)
-			r = decode_text(p, arg[2], ctx.in_repeat, &s.value);
+			r = decode_text(p, arg[2], &ctx, &s.value);
 		if (r == 0 && nargs > fixed) {
 			if (strcmp(arg[fixed], "fails") != 0)
 				r = fail(p, "%s: unexpected %s after the %s (only \"fails\" may follow)",
@@ -782,6 +874,16 @@ static int parse_words(struct parser *p, struct scn_block *b, char **tok, size_t
 	case SCN_REPEAT:
 		if (!parse_ulong(arg[0], SCN_REPEAT_MAX, &s.count) || s.count == 0) {
 			r = fail(p, "repeat %s: expected a count from 1 to %d", arg[0], SCN_REPEAT_MAX);
+			break;
+		}
+		s.var = 'i';
+		if (nargs >= 2 && strcmp(arg[1], "as") == 0) {
+			if (nargs < 3 || strlen(arg[2]) != 1 || !islower((unsigned char)arg[2][0])) {
+				r = fail(p, "repeat N as X: X names the iteration, one lowercase letter ($X)");
+				break;
+			}
+			s.var = arg[2][0];
+			r = parse_body(p, &s, arg + 3, nargs - 3, ctx);
 			break;
 		}
 		r = parse_body(p, &s, arg + 1, nargs - 1, ctx);
@@ -806,7 +908,7 @@ static int parse_words(struct parser *p, struct scn_block *b, char **tok, size_t
 		if (r == 0)
 			r = parse_seconds(p, arg[3], &s.seconds);
 		if (r == 0)
-			r = parse_matches(p, arg + 4, nargs - 4, &s);
+			r = parse_matches(p, arg + 4, nargs - 4, &ctx, &s);
 		break;
 	case SCN_EXPECT_NONE:
 		r = parse_domid(p, arg[0], &s.domid);
@@ -818,10 +920,10 @@ static int parse_words(struct parser *p, struct scn_block *b, char **tok, size_t
 	case SCN_EXPECT_GET:
 		r = parse_domid(p, arg[0], &s.domid);
 		if (r == 0)
-			r = parse_matches(p, arg + 1, nargs - 1, &s);
+			r = parse_matches(p, arg + 1, nargs - 1, &ctx, &s);
 		break;
 	case SCN_EXPECT_STATS:
-		r = parse_matches(p, arg, nargs, &s);
+		r = parse_matches(p, arg, nargs, &ctx, &s);
 		break;
 	default:
 		break;

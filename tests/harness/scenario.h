@@ -16,16 +16,31 @@
 #define SCN_NEST_MAX 8			/* nested repeat/shuffle blocks */
 
 /*
- * Bytes that may contain the innermost repeat's iteration number: "$i" in
- * the source is recorded as an offset, so a literal "$i" written with an
- * escape stays literal. Any bytes, NUL included; data is NUL-terminated for
- * convenience only.
+ * Where a repeat's iteration number goes in a text: "$i" (or "$j" for
+ * "repeat N as j") in the source is recorded as an offset, so a "\$i"
+ * written with an escape stays literal.
+ */
+struct scn_slot {
+	size_t at;		/* offset in data */
+	unsigned int depth;	/* which enclosing repeat: 0 the outermost */
+};
+
+/*
+ * Bytes that may contain iteration numbers. Any bytes, NUL included; data
+ * is NUL-terminated for convenience only.
  */
 struct scn_text {
 	char *data;
 	size_t len;
-	size_t *iter_at;	/* offsets in data where the iteration number goes, ascending */
-	size_t n_iter;
+	struct scn_slot *slots;	/* ascending offsets */
+	size_t n_slots;
+};
+
+/* The iteration numbers of the repeats enclosing a step, outermost first. */
+struct scn_iters {
+	unsigned long v[SCN_NEST_MAX];
+	char name[SCN_NEST_MAX];	/* each repeat's variable: 'i' unless "as X" */
+	unsigned int n;
 };
 
 enum scn_op {
@@ -40,16 +55,29 @@ enum scn_op {
 	SCN_OP_LT,
 };
 
-/* One condition on a JSON object, addressed by a dotted path ("data.memory.free_kib"). */
+/*
+ * One condition on a JSON object as written, addressed by a dotted path
+ * ("data.memory.free_kib"); its field and value may hold iteration numbers,
+ * so it is bound (scn_match_bind) before each evaluation.
+ */
 struct scn_match {
+	struct scn_text field;
+	enum scn_op op;
+	struct scn_text value;	/* decoded (data NULL for PRESENT, ABSENT) */
+	bool literal;		/* unquoted true/false/null: only that JSON literal matches */
+	char *source;		/* the token as written, for reports */
+};
+
+/* A condition with its iteration numbers filled in, ready to evaluate (match.h). */
+struct scn_cond {
 	char *field;
 	enum scn_op op;
-	char *value;		/* the decoded value, NUL-terminated (NULL for PRESENT, ABSENT) */
+	char *value;		/* NUL-terminated, may hold NULs (NULL for PRESENT, ABSENT) */
 	size_t value_len;
-	bool literal;		/* unquoted true/false/null: only that JSON literal matches */
+	bool literal;
 	double number;		/* for the ordering operators */
 	regex_t re;		/* for SCN_OP_MATCH */
-	char *source;		/* the token as written, for reports */
+	const char *source;	/* the match's */
 };
 
 enum scn_kind {
@@ -70,7 +98,7 @@ enum scn_kind {
 	SCN_GUEST_RM,		/* guest-rm DOMID PATH */
 	SCN_TX_BEGIN,		/* tx-begin DOMID: the guest's following writes join one transaction */
 	SCN_TX_END,		/* tx-end DOMID [abort] */
-	SCN_REPEAT,		/* repeat N { ... } */
+	SCN_REPEAT,		/* repeat N [as X] { ... } */
 	SCN_SHUFFLE,		/* shuffle { ... }: the body's steps once each, in a seeded random order */
 	SCN_EXPECT,		/* expect EVENT DOMID within S [match...]: the next event about DOMID */
 	SCN_WAIT_FOR,		/* wait-for EVENT DOMID within S [match...]: skips others until one matches */
@@ -97,6 +125,7 @@ struct scn_step {
 	bool fails;			/* write/guest/rm/guest-rm ... fails: xenstored must refuse it */
 	bool abort;			/* tx-end DOMID abort */
 	unsigned long count;		/* repeat */
+	char var;			/* repeat: its variable's name, 'i' unless "as X" */
 	struct scn_block body;		/* repeat, shuffle */
 	struct scn_match *matches;
 	size_t n_matches;
@@ -131,8 +160,22 @@ int scenario_parse(const char *name, const char *text, size_t len, struct scenar
 int scenario_load(const char *path, struct scenario *out, char error[SCN_ERROR_MAX]);
 void scenario_free(struct scenario *s);
 
-/* The text with every iteration slot replaced by iter in decimal; malloc'ed, NUL-terminated. */
-int scn_text_expand(const struct scn_text *t, unsigned long iter, char **out, size_t *len);
+/*
+ * The text with every slot replaced by its repeat's iteration number in
+ * decimal; malloc'ed, NUL-terminated. it must hold as many repeats as
+ * enclose the step (-EINVAL otherwise).
+ */
+int scn_text_expand(const struct scn_text *t, const struct scn_iters *it, char **out, size_t *len);
+
+/*
+ * m with the iteration numbers of it filled in, into *out (freed with
+ * scn_cond_free). -EINVAL when the result is not what the operator needs
+ * (a regex that does not compile, an ordering without a number), with
+ * error saying so; -ENOMEM.
+ */
+int scn_match_bind(const struct scn_match *m, const struct scn_iters *it, struct scn_cond *out,
+		   char error[SCN_ERROR_MAX]);
+void scn_cond_free(struct scn_cond *c);
 
 /* The step's keyword as written ("guest-rm"), for reports. */
 const char *scn_kind_name(enum scn_kind kind);

@@ -20,13 +20,17 @@ static yajl_val root;
 /* Parses one condition as an expectation would and evaluates it. */
 static bool eval(const char *cond, char *got, size_t size)
 {
+	static const struct scn_iters none;
 	char text[256], err[SCN_ERROR_MAX];
 	struct scenario scn;
+	struct scn_cond c;
 	bool ok;
 
 	snprintf(text, sizeof(text), "expect domain.metrics 5 within 1 %s\n", cond);
 	assert_int_equal(scenario_parse("t.scn", text, strlen(text), &scn, err), 0);
-	ok = scn_match_eval(&scn.steps.steps[0].matches[0], root, got, size);
+	assert_int_equal(scn_match_bind(&scn.steps.steps[0].matches[0], &none, &c, err), 0);
+	ok = scn_match_eval(&c, root, got, size);
+	scn_cond_free(&c);
 	scenario_free(&scn);
 	return ok;
 }

@@ -1,4 +1,5 @@
 /* Unit tests of the scenario parser: every step, value escapes, blocks, and the errors with their lines. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,7 +123,7 @@ static void test_escapes(void **state)
 	s = only();
 	assert_int_equal(s->value.len, 13);
 	assert_memory_equal(s->value.data, "a\0b\0c\n\\\xff\"$i d", 13);
-	assert_int_equal(s->value.n_iter, 0);
+	assert_int_equal(s->value.n_slots, 0);
 	scenario_free(&scn);
 
 	/* Quotes group anywhere in a word, and an empty value is two quotes. */
@@ -156,6 +157,15 @@ static void test_fill(void **state)
 	assert_error("write 5 data/v fill(3)\n", "t.scn:1:", "fill(N,PATTERN)");
 }
 
+/* One repeat's iteration k, as the runner passes it to the steps of its body. */
+static const struct scn_iters *iter(unsigned long k)
+{
+	static struct scn_iters it;
+
+	it = (struct scn_iters){ .v = { k }, .name = { 'i' }, .n = 1 };
+	return &it;
+}
+
 static void test_repeat_and_iteration(void **state)
 {
 	const struct scn_step *r;
@@ -170,10 +180,11 @@ static void test_repeat_and_iteration(void **state)
 	assert_int_equal(r->count, 3);
 	assert_int_equal(r->body.n, 2);
 	assert_int_equal(r->body.steps[0].line, 2);
-	assert_int_equal(scn_text_expand(&r->body.steps[0].path, 42, &v, &len), 0);
+	assert_int_equal(r->var, 'i');
+	assert_int_equal(scn_text_expand(&r->body.steps[0].path, iter(42), &v, &len), 0);
 	assert_string_equal(v, "data/junk/k42");
 	free(v);
-	assert_int_equal(scn_text_expand(&r->body.steps[0].value, 7, &v, &len), 0);
+	assert_int_equal(scn_text_expand(&r->body.steps[0].value, iter(7), &v, &len), 0);
 	assert_string_equal(v, "v7-$i");
 	assert_int_equal(len, 5);
 	free(v);
@@ -187,6 +198,107 @@ static void test_repeat_and_iteration(void **state)
 	assert_error("repeat 0 {\n}\n", "t.scn:1:", "count");
 	assert_error("repeat 2 {\n}\n", "t.scn:2:", "empty block");
 	assert_error("repeat 2 {\nat 3\n}\n", "t.scn:2:", "use after D");
+	/* "$" and a lowercase letter is a variable; other dollars are bytes. */
+	assert_error("repeat 2 { guest 7 data/k$j 1 }\n", "t.scn:1:", "no enclosing repeat is named j");
+	assert_error("guest 7 data/k$x 1\n", "t.scn:1:", "$x outside a repeat");
+	assert_error("repeat 2 { guest 7 data/k fill(3,$i) }\n", "t.scn:1:", "not substituted");
+	assert_int_equal(parse("guest 7 data/k $1$I$\n"), 0);
+	assert_string_equal(only()->value.data, "$1$I$");
+	scenario_free(&scn);
+}
+
+static void test_nested_repeats(void **state)
+{
+	const struct scn_step *outer, *inner, *w;
+	struct scn_iters it = { .v = { 3, 41 }, .name = { 'j', 'i' }, .n = 2 };
+	char *v;
+	size_t len;
+
+	assert_int_equal(parse("repeat 10 as j {\n"
+			       "  repeat 100 { guest 7 data/junk/$j/k$i $i.$j }\n"
+			       "  after 1\n"
+			       "}\n"), 0);
+	outer = only();
+	assert_int_equal(outer->var, 'j');
+	assert_int_equal(outer->count, 10);
+	inner = &outer->body.steps[0];
+	assert_int_equal(inner->kind, SCN_REPEAT);
+	assert_int_equal(inner->var, 'i');
+	w = &inner->body.steps[0];
+	assert_int_equal(w->path.n_slots, 2);
+	assert_int_equal(w->path.slots[0].depth, 0);
+	assert_int_equal(w->path.slots[1].depth, 1);
+	assert_int_equal(scn_text_expand(&w->path, &it, &v, &len), 0);
+	assert_string_equal(v, "data/junk/3/k41");
+	free(v);
+	assert_int_equal(scn_text_expand(&w->value, &it, &v, &len), 0);
+	assert_string_equal(v, "41.3");
+	assert_int_equal(len, 4);
+	free(v);
+	/* Fewer iterations than the step's repeats: refused, not read past. */
+	it.n = 1;
+	assert_int_equal(scn_text_expand(&w->path, &it, &v, &len), -EINVAL);
+	scenario_free(&scn);
+
+	/* Two repeats of the same name: the innermost wins, as for two plain repeats. */
+	assert_int_equal(parse("repeat 2 { repeat 3 { guest 7 k$i 1 } }\n"), 0);
+	assert_int_equal(only()->body.steps[0].body.steps[0].path.slots[0].depth, 1);
+	scenario_free(&scn);
+
+	assert_error("repeat 2 as {\n}\n", "t.scn:1:", "one lowercase letter");
+	assert_error("repeat 2 as jj { guest 7 a 1 }\n", "t.scn:1:", "one lowercase letter");
+	assert_error("repeat 2 as J { guest 7 a 1 }\n", "t.scn:1:", "one lowercase letter");
+	assert_error("repeat 2 as j guest 7 a 1\n", "t.scn:1:", "expected {");
+}
+
+static void test_variables_in_expectations(void **state)
+{
+	const struct scn_step *e;
+	struct scn_iters it = { .v = { 2, 5 }, .name = { 'c', 'i' }, .n = 2 };
+	struct scn_cond c;
+	char why[SCN_ERROR_MAX];
+
+	assert_int_equal(parse("repeat 3 as c {\n"
+			       "  repeat 6 { guest 5 attr/vif/$c/ipv4/$i 10.0.$c.$i }\n"
+			       "  expect domain.metrics 5 within 1 data.networks.$c/ip=10.0.$c.0 "
+			       "data.networks.$c/ipv4/5~^10\\.0\\.$c\\. seq>=$c\n"
+			       "}\n"), 0);
+	e = &only()->body.steps[1];
+	assert_int_equal(e->kind, SCN_EXPECT);
+	assert_int_equal(e->n_matches, 3);
+	assert_int_equal(e->matches[0].field.n_slots, 1);
+
+	assert_int_equal(scn_match_bind(&e->matches[0], &it, &c, why), 0);
+	assert_string_equal(c.field, "data.networks.2/ip");
+	assert_string_equal(c.value, "10.0.2.0");
+	assert_int_equal(c.value_len, 8);
+	assert_string_equal(c.source, "data.networks.$c/ip=10.0.$c.0");
+	scn_cond_free(&c);
+
+	assert_int_equal(scn_match_bind(&e->matches[1], &it, &c, why), 0);
+	assert_int_equal(c.op, SCN_OP_MATCH);
+	assert_string_equal(c.field, "data.networks.2/ipv4/5");
+	assert_int_equal(regexec(&c.re, "10.0.2.5", 0, NULL, 0), 0);
+	assert_int_equal(regexec(&c.re, "10.0.3.5", 0, NULL, 0), REG_NOMATCH);
+	scn_cond_free(&c);
+
+	assert_int_equal(scn_match_bind(&e->matches[2], &it, &c, why), 0);
+	assert_true(c.number == 2);
+	scn_cond_free(&c);
+
+	scenario_free(&scn);
+
+	/* Checked once at parse time with every iteration 0. */
+	assert_error("repeat 2 {\nexpect domain.new 5 within 1 a~($i\n}\n", "t.scn:2:", "regular expression");
+	assert_error("repeat 2 {\nexpect domain.new 5 within 1 seq>=x$i\n}\n", "t.scn:2:", "number");
+	assert_error("expect domain.new 5 within 1 data.$i=1\n", "t.scn:1:", "$i outside a repeat");
+	assert_error("repeat 2 { expect-get 5 data.x=$k }\n", "t.scn:1:", "no enclosing repeat is named k");
+
+	/* Literals stay literals only when written out. */
+	assert_int_equal(parse("repeat 2 { expect-stats ok=true x=true$i }\n"), 0);
+	assert_true(only()->body.steps[0].matches[0].literal);
+	assert_false(only()->body.steps[0].matches[1].literal);
+	scenario_free(&scn);
 }
 
 static void test_shuffle(void **state)
@@ -215,9 +327,21 @@ static void test_transactions(void **state)
 	assert_error("tx-end 5 commit\n", "t.scn:1:", "abort");
 }
 
+/* A condition outside any repeat, bound as the runner binds it (scn_cond_free it). */
+static struct scn_cond bound(const struct scn_match *m)
+{
+	static const struct scn_iters none;
+	struct scn_cond c;
+	char why[SCN_ERROR_MAX];
+
+	assert_int_equal(scn_match_bind(m, &none, &c, why), 0);
+	return c;
+}
+
 static void test_expectations(void **state)
 {
 	const struct scn_step *s;
+	struct scn_cond c;
 
 	assert_int_equal(parse("expect domain.metrics 5 within 1.5 data.pv_drivers_up_to_date=true "
 			       "changed=os_version data.os_version.name=\"Debian GNU/Linux 12\" "
@@ -229,36 +353,42 @@ static void test_expectations(void **state)
 	assert_int_equal(s->domid, 5);
 	assert_true(s->seconds == 1.5);
 	assert_int_equal(s->n_matches, 8);
-	assert_string_equal(s->matches[0].field, "data.pv_drivers_up_to_date");
+	assert_string_equal(s->matches[0].field.data, "data.pv_drivers_up_to_date");
 	assert_int_equal(s->matches[0].op, SCN_OP_EQ);
-	assert_string_equal(s->matches[0].value, "true");
+	assert_string_equal(s->matches[0].value.data, "true");
 	assert_true(s->matches[0].literal);
 	assert_false(s->matches[1].literal);
-	assert_string_equal(s->matches[2].value, "Debian GNU/Linux 12");
+	assert_string_equal(s->matches[2].value.data, "Debian GNU/Linux 12");
 	assert_int_equal(s->matches[3].op, SCN_OP_PRESENT);
 	assert_int_equal(s->matches[4].op, SCN_OP_ABSENT);
-	assert_string_equal(s->matches[4].field, "data.disks");
+	assert_string_equal(s->matches[4].field.data, "data.disks");
 	assert_int_equal(s->matches[5].op, SCN_OP_MATCH);
-	assert_string_equal(s->matches[5].field, "data.networks.0/ip");
-	assert_int_equal(regexec(&s->matches[5].re, "10.0.0.2", 0, NULL, 0), 0);
+	c = bound(&s->matches[5]);
+	assert_string_equal(c.field, "data.networks.0/ip");
+	assert_int_equal(regexec(&c.re, "10.0.0.2", 0, NULL, 0), 0);
+	assert_int_equal(regexec(&c.re, "10x0y1.2", 0, NULL, 0), REG_NOMATCH);
+	scn_cond_free(&c);
 	assert_int_equal(s->matches[6].op, SCN_OP_GE);
-	assert_true(s->matches[6].number == 3);
-	assert_int_equal(regexec(&s->matches[5].re, "10x0y1.2", 0, NULL, 0), REG_NOMATCH);
+	c = bound(&s->matches[6]);
+	assert_true(c.number == 3);
+	scn_cond_free(&c);
 	assert_int_equal(s->matches[7].op, SCN_OP_NE);
 	assert_string_equal(s->matches[7].source, "data.other.feature-balloon!=0");
 	scenario_free(&scn);
 
 	/* In a regex, \xNN is a byte and the other backslashes are the regex's. */
 	assert_int_equal(parse("expect domain.new 5 within 1 a~^\\xef\\xbf\\xbd\\(x\\)$\n"), 0);
-	assert_int_equal(regexec(&only()->matches[0].re, "\xef\xbf\xbd(x)", 0, NULL, 0), 0);
-	assert_int_equal(regexec(&only()->matches[0].re, "\xef\xbf\xbdx", 0, NULL, 0), REG_NOMATCH);
+	c = bound(&only()->matches[0]);
+	assert_int_equal(regexec(&c.re, "\xef\xbf\xbd(x)", 0, NULL, 0), 0);
+	assert_int_equal(regexec(&c.re, "\xef\xbf\xbdx", 0, NULL, 0), REG_NOMATCH);
+	scn_cond_free(&c);
 	scenario_free(&scn);
 
 	/* A quoted star and a quoted literal are strings. */
 	assert_int_equal(parse("wait-for domain.gone 5 within 2 a=\"*\" b=\"true\"\n"), 0);
 	assert_int_equal(only()->kind, SCN_WAIT_FOR);
 	assert_int_equal(only()->matches[0].op, SCN_OP_EQ);
-	assert_string_equal(only()->matches[0].value, "*");
+	assert_string_equal(only()->matches[0].value.data, "*");
 	assert_false(only()->matches[1].literal);
 	scenario_free(&scn);
 
@@ -329,6 +459,8 @@ int main(void)
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_repeat_and_iteration),
+		cmocka_unit_test(test_nested_repeats),
+		cmocka_unit_test(test_variables_in_expectations),
 		cmocka_unit_test(test_shuffle),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_expectations),
