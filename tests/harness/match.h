@@ -1,25 +1,29 @@
 /*
  * Evaluating a scenario's field conditions (struct scn_cond, a bound
- * scn_match) against a parsed JSON object, and rendering JSON compactly
- * for reports. Pure.
+ * scn_match) against a JSON message as xgmd sent it, and rendering parts of
+ * one compactly for reports. Pure.
+ *
+ * Both read the text itself with yajl's event parser rather than a
+ * yajl_tree: a tree cuts a string at an escaped NUL (\u0000), which guest
+ * values may hold, while the event parser gives every byte.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <yajl/yajl_tree.h>
 
 #include "scenario.h"
 
-/* The value at a dotted path ("data.memory.free_kib"), or NULL. */
-yajl_val scn_json_at(yajl_val root, const char *dotted);
+/*
+ * Whether the JSON object text[0..len) satisfies c. got receives what the
+ * field held, compact JSON or "(absent)", cut to size, for the report of a
+ * mismatch.
+ */
+bool scn_match_eval(const struct scn_cond *c, const char *text, size_t len, char *got, size_t size);
 
 /*
- * Whether root satisfies c. got receives what the field held, compact
- * JSON or "(absent)", cut to size, for the report of a mismatch.
+ * The value at a dotted path ("data", "data.memory"; "" for the whole text)
+ * as compact JSON, strings whole (a NUL as \u0000), cut to size with "...";
+ * "(absent)" when there is none. Returns buf.
  */
-bool scn_match_eval(const struct scn_cond *c, yajl_val root, char *got, size_t size);
-
-/* Compact JSON of v into buf (cut to size with "..."); returns buf. */
-char *scn_json_render(yajl_val v, char *buf, size_t size);
+char *scn_json_render_at(const char *text, size_t len, const char *dotted, char *buf, size_t size);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,8 +45,11 @@ struct dom {
 	unsigned int last_line;
 };
 
+/* A message from xgmd: an event, or the reply to a command. */
 struct event {
-	yajl_val v;
+	yajl_val v;		/* parsed, for its type, domain, seq */
+	char *line;		/* as it came, for conditions: its strings keep their NULs */
+	size_t len;
 	double at;		/* real seconds since the start */
 	unsigned int domid;
 	char text[2048];	/* a compact summary, for reports and --verbose */
@@ -76,7 +80,7 @@ struct runner {
 	uint64_t rng;
 	long next_id;
 	long awaiting;		/* the id of the command whose reply is wanted */
-	yajl_val reply;
+	struct event reply;	/* its reply, once it came (reply.v set) */
 	const char *note;	/* the last note, recalled in reports */
 	unsigned int note_line;
 	bool show;		/* print steps with --verbose (not in later iterations) */
@@ -197,6 +201,15 @@ static void close_guest(struct dom *d)
 	d->tx = 0;
 }
 
+static void event_free(struct event *e)
+{
+	if (e->v)
+		yajl_tree_free(e->v);
+	free(e->line);
+	e->v = NULL;
+	e->line = NULL;
+}
+
 static void take_event(struct runner *r, size_t i, struct event *out)
 {
 	*out = r->queue[i];
@@ -215,64 +228,101 @@ static ssize_t find_event(const struct runner *r, unsigned int domid)
 /*
  * An event as a person reads it: "domain.metrics 5 #3 changed=[...]
  * data={...}", leaving out the timestamp and the domain's name and uuid.
- * Other messages as compact JSON.
+ * Other messages as compact JSON. Rendered from the line, so that a string
+ * with a NUL shows whole.
  */
-static void describe(yajl_val v, char *buf, size_t size)
+static void describe(const struct event *e, char *buf, size_t size)
 {
-	const char *name = json_str(v, "event", NULL);
-	char changed[512], data[sizeof(((struct event *)0)->text)];
-	yajl_val ch = json_get(v, "changed", NULL);
+	const char *name = json_str(e->v, "event", NULL);
+	char changed[512], data[sizeof(e->text)];
 
 	if (!name) {
-		scn_json_render(v, buf, size);
+		scn_json_render_at(e->line, e->len, "", buf, size);
 		return;
 	}
 	changed[0] = '\0';
-	if (ch) {
+	if (json_get(e->v, "changed", NULL)) {
 		strcpy(changed, " changed=");
-		scn_json_render(ch, changed + 9, sizeof(changed) - 9);
+		scn_json_render_at(e->line, e->len, "changed", changed + 9, sizeof(changed) - 9);
 	}
-	scn_json_render(json_get(v, "data", NULL), data, sizeof(data));
-	snprintf(buf, size, "%s %lld #%lld%s data=%s", name, json_int(v, "domain", "id"),
-		 json_int(v, "seq", NULL), changed, data);
+	scn_json_render_at(e->line, e->len, "data", data, sizeof(data));
+	snprintf(buf, size, "%s %lld #%lld%s data=%s", name, json_int(e->v, "domain", "id"),
+		 json_int(e->v, "seq", NULL), changed, data);
 }
 
-/* One message from xgmd: events are queued, the awaited reply is kept, the rest noted. */
-static int handle(struct runner *r, yajl_val v)
+/* One message from xgmd, owned from now on: events are queued, the awaited reply kept, the rest noted. */
+static int handle(struct runner *r, struct event *e)
 {
-	const char *type = json_str(v, "type", NULL);
-	struct event e = { .v = v, .at = elapsed(r) };
-	struct event *grown;
+	const char *type = json_str(e->v, "type", NULL);
+	struct event *grown, *h;
 
-	describe(v, e.text, sizeof(e.text));
+	e->at = elapsed(r);
+	describe(e, e->text, sizeof(e->text));
 	if (type && (!strcmp(type, "reply") || !strcmp(type, "error")) &&
-	    json_int(v, "id", NULL) == r->awaiting) {
-		r->reply = v;
+	    json_int(e->v, "id", NULL) == r->awaiting) {
+		r->reply = *e;
 		return 0;
 	}
 	if (!type || strcmp(type, "event") != 0) {
+		int ret = 0;
+
 		if (r->verbose)
-			print_event(r, stdout, "    <- ", &e);
-		yajl_tree_free(v);
+			print_event(r, stdout, "    <- ", e);
 		if (type && (!strcmp(type, "lost") || !strcmp(type, "bye")))
-			return report(r, NULL, "every event delivered", NULL,
-				      "xgmd sent \"%s\": %s", type, e.text);
-		return 0;
+			ret = report(r, NULL, "every event delivered", NULL,
+				     "xgmd sent \"%s\": %s", type, e->text);
+		event_free(e);
+		return ret;
 	}
-	e.domid = (unsigned int)json_int(v, "domain", "id");
+	e->domid = (unsigned int)json_int(e->v, "domain", "id");
 	if (r->verbose)
-		print_event(r, stdout, "    <- ", &e);
+		print_event(r, stdout, "    <- ", e);
 	grown = realloc(r->queue, (r->n_queue + 1) * sizeof(*grown));
 	if (!grown) {
-		yajl_tree_free(v);
+		event_free(e);
 		perror("xgm-scenario");
 		exit(EXIT_ERROR);
 	}
 	r->queue = grown;
-	r->queue[r->n_queue++] = e;
-	r->history[r->n_history++ % HISTORY] = e;
-	r->history[(r->n_history - 1) % HISTORY].v = NULL;	/* the queue owns the tree */
+	r->queue[r->n_queue++] = *e;
+	/* The history keeps the summary; the queue owns the message. */
+	h = &r->history[r->n_history++ % HISTORY];
+	*h = *e;
+	h->v = NULL;
+	h->line = NULL;
 	return 0;
+}
+
+/*
+ * The first line of the buffer, n bytes before its newline, as a message.
+ * Every line must be one JSON object: what xgmd sends is checked here, not
+ * just what the scenario asks about.
+ */
+static int take_line(struct runner *r, size_t n)
+{
+	struct client *c = r->client;
+	struct event e = { .len = n };
+	char err[256];
+
+	e.line = malloc(n + 1);
+	if (!e.line)
+		return report(r, NULL, NULL, NULL, "out of memory");
+	memcpy(e.line, c->buf, n);
+	e.line[n] = '\0';
+	c->len -= n + 1;
+	memmove(c->buf, c->buf + n + 1, c->len);
+	if (memchr(e.line, '\0', n)) {
+		free(e.line);
+		return report(r, NULL, "one JSON object per line", NULL, "xgmd sent a raw NUL byte");
+	}
+	e.v = yajl_tree_parse(e.line, err, sizeof(err));
+	if (!e.v || !YAJL_IS_OBJECT(e.v)) {
+		report(r, NULL, "one JSON object per line", NULL, "xgmd sent %s: %.300s",
+		       e.v ? "a line that is not an object" : "a line that is not JSON", e.line);
+		event_free(&e);
+		return -1;
+	}
+	return handle(r, &e) < 0 ? -1 : 1;
 }
 
 /*
@@ -285,31 +335,35 @@ static int pump_once(struct runner *r, double until)
 	struct client *c = r->client;
 
 	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
 		double left = until - elapsed(r);
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		yajl_val v;
+		ssize_t got;
+		int n;
 
-		if (!memchr(c->buf, '\n', c->len)) {
-			int n = poll(&pfd, 1, left > 0 ? (int)ceil(left * 1000) : 0);
-
-			if (n < 0 && errno == EINTR)
+		if (nl)
+			return take_line(r, (size_t)(nl - c->buf));
+		if (c->len == sizeof(c->buf) - 1)
+			return report(r, NULL, NULL, NULL, "xgmd sent a line longer than %zu bytes",
+				      sizeof(c->buf) - 1);
+		n = poll(&pfd, 1, left > 0 ? (int)ceil(left * 1000) : 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return report(r, NULL, NULL, NULL, "poll: %s", strerror(errno));
+		if (n == 0) {
+			if (elapsed(r) < until)
 				continue;
-			if (n < 0)
-				return report(r, NULL, NULL, NULL, "poll: %s", strerror(errno));
-			if (n == 0) {
-				if (elapsed(r) < until)
-					continue;
-				return 0;
-			}
+			return 0;
 		}
-		v = client_next(c, 2000);
-		if (!v)
+		got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
 			return report(r, NULL, "xgmd to keep its connection", NULL,
 				      "the connection to xgmd broke (xgmd %s)",
 				      waitpid(r->xgmd.pid, NULL, WNOHANG) == r->xgmd.pid ? "exited" : "runs");
-		if (handle(r, v) < 0)
-			return -1;
-		return 1;
+		c->len += (size_t)got;
 	}
 }
 
@@ -322,9 +376,12 @@ static int pump_until(struct runner *r, double until)
 	return n;
 }
 
-/* Sends a command (printf-style, "%ld" first for its id) and waits for its answer. */
+/*
+ * Sends a command (printf-style, "%ld" first for its id) and waits for its
+ * answer: r->reply, which the caller frees with event_free().
+ */
 __attribute__((format(printf, 2, 3)))
-static yajl_val call(struct runner *r, const char *fmt, ...)
+static struct event *call(struct runner *r, const char *fmt, ...)
 {
 	double deadline = elapsed(r) + CALL_TIMEOUT;
 	char line[512];
@@ -334,12 +391,12 @@ static yajl_val call(struct runner *r, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	r->awaiting = r->next_id;
-	r->reply = NULL;
+	event_free(&r->reply);
 	if (client_send(r->client, line) < 0) {
 		report(r, NULL, NULL, NULL, "cannot send %s: %s", line, strerror(errno));
 		return NULL;
 	}
-	while (!r->reply) {
+	while (!r->reply.v) {
 		int n = pump_once(r, deadline);
 
 		if (n < 0)
@@ -350,7 +407,7 @@ static yajl_val call(struct runner *r, const char *fmt, ...)
 		}
 	}
 	r->awaiting = -1;
-	return r->reply;
+	return &r->reply;
 }
 
 static void free_conds(struct scn_cond *c, size_t n)
@@ -382,7 +439,8 @@ static struct scn_cond *bind_matches(struct runner *r, const struct scn_step *s,
 }
 
 /* Whether every condition holds; the failing ones are described into why. */
-static bool check_matches(const struct scn_cond *c, size_t n, yajl_val v, char *why, size_t size)
+static bool check_matches(const struct scn_cond *c, size_t n, const struct event *e, char *why,
+			  size_t size)
 {
 	size_t used = 0;
 	bool ok = true;
@@ -391,7 +449,7 @@ static bool check_matches(const struct scn_cond *c, size_t n, yajl_val v, char *
 	for (size_t i = 0; i < n; i++) {
 		char got[256];
 
-		if (scn_match_eval(&c[i], v, got, sizeof(got)))
+		if (scn_match_eval(&c[i], e->line, e->len, got, sizeof(got)))
 			continue;
 		ok = false;
 		if (used < size)
@@ -430,28 +488,28 @@ static int await_event(struct runner *r, const struct scn_step *s, const struct 
 		if (e.at > deadline) {
 			report(r, s, expected, &e, "this came %.3f s late",
 			       scn_time(r, e.at - deadline));
-			yajl_tree_free(e.v);
+			event_free(&e);
 			return -1;
 		}
 		ok = name && !strcmp(name, s->name);
 		if (!ok)
 			snprintf(why, sizeof(why), "a %s event, not %s", name ? name : "nameless", s->name);
 		else
-			ok = check_matches(conds, s->n_matches, e.v, why, sizeof(why));
+			ok = check_matches(conds, s->n_matches, &e, why, sizeof(why));
 		if (ok) {
 			if (r->verbose && r->show)
 				printf("    ok: line %u\n", s->line);
-			yajl_tree_free(e.v);
+			event_free(&e);
 			return 0;
 		}
 		if (s->kind == SCN_WAIT_FOR) {
 			if (r->verbose)
 				printf("    skipped for line %u: %s\n", s->line, why);
-			yajl_tree_free(e.v);
+			event_free(&e);
 			continue;
 		}
 		report(r, s, expected, &e, "%s", why);
-		yajl_tree_free(e.v);
+		event_free(&e);
 		return -1;
 	}
 }
@@ -490,31 +548,28 @@ static int expect_none(struct runner *r, const struct scn_step *s)
 static int expect_reply(struct runner *r, const struct scn_step *s, const struct scn_iters *it)
 {
 	struct scn_cond *conds = bind_matches(r, s, it);
-	yajl_val v;
+	struct event *reply;
 	char why[1024];
-	int ret = 0;
+	int ret = -1;
 
 	if (!conds)
 		return -1;
 	r->next_id++;
 	if (s->kind == SCN_EXPECT_GET)
-		v = call(r, "{\"cmd\":\"get\",\"id\":%ld,\"domain\":%u}", r->next_id, s->domid);
+		reply = call(r, "{\"cmd\":\"get\",\"id\":%ld,\"domain\":%u}", r->next_id, s->domid);
 	else
-		v = call(r, "{\"cmd\":\"stats\",\"id\":%ld}", r->next_id);
-	if (!v) {
-		free_conds(conds, s->n_matches);
-		return -1;
+		reply = call(r, "{\"cmd\":\"stats\",\"id\":%ld}", r->next_id);
+	if (!reply)
+		goto out;
+	if (!check_matches(conds, s->n_matches, reply, why, sizeof(why))) {
+		report(r, s, "a reply with these fields", reply, "%s", why);
+		goto out;
 	}
-	if (!check_matches(conds, s->n_matches, v, why, sizeof(why))) {
-		struct event e = { .at = elapsed(r), .domid = s->domid };
-
-		scn_json_render(v, e.text, sizeof(e.text));
-		ret = report(r, s, "a reply with these fields", &e, "%s", why);
-	} else if (r->verbose && r->show) {
+	if (r->verbose && r->show)
 		printf("    ok: line %u\n", s->line);
-	}
-	yajl_tree_free(v);
-	r->reply = NULL;
+	ret = 0;
+out:
+	event_free(&r->reply);
 	free_conds(conds, s->n_matches);
 	return ret;
 }
@@ -897,6 +952,7 @@ static const char usage_text[] =
 static int run(struct runner *r)
 {
 	char filter[4096], **sets = NULL;
+	struct event *reply;
 	yajl_val v;
 	int ret = EXIT_ERROR;
 
@@ -930,20 +986,16 @@ static int run(struct runner *r)
 	format_domids(&r->scn.steps, filter, sizeof(filter));
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->next_id++;
-	v = call(r, "{\"cmd\":\"subscribe\",\"id\":%ld,\"snapshot\":false,\"filter\":{\"domains\":[%s]}}",
-		 r->next_id, filter);
-	if (!v)
+	reply = call(r, "{\"cmd\":\"subscribe\",\"id\":%ld,\"snapshot\":false,\"filter\":{\"domains\":[%s]}}",
+		     r->next_id, filter);
+	if (!reply)
 		goto fail;
-	if (json_bool(v, "ok", NULL) != 1) {
-		char text[512];
-
-		fprintf(stderr, "xgm-scenario: subscribe refused: %s\n",
-			scn_json_render(v, text, sizeof(text)));
-		yajl_tree_free(v);
+	if (json_bool(reply->v, "ok", NULL) != 1) {
+		fprintf(stderr, "xgm-scenario: subscribe refused: %s\n", reply->text);
+		event_free(reply);
 		goto out;
 	}
-	yajl_tree_free(v);
-	r->reply = NULL;
+	event_free(reply);
 
 	if (exec_block(r, &r->scn.steps, &(struct scn_iters){ .n = 0 }) < 0)
 		goto fail;
@@ -1088,7 +1140,8 @@ int main(int argc, char **argv)
 	client_close(r->client);
 	free(r->client);
 	for (size_t i = 0; i < r->n_queue; i++)
-		yajl_tree_free(r->queue[i].v);
+		event_free(&r->queue[i]);
+	event_free(&r->reply);
 	free(r->queue);
 	free(r->doms);
 	for (size_t i = 0; i < r->n_lines; i++)
