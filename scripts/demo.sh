@@ -1,7 +1,8 @@
 #!/bin/bash
 # The main job, end to end: installs what is missing, builds, starts a
-# xenstore sandbox (Debian's real xenstored) and xgmd, has a few guests
-# write the way real agents do, and shows the events xgmd publishes.
+# xenstore sandbox (Debian's real xenstored), and has xgm-scenario replay
+# the demo's guests (tests/scenarios/demo.scn) against an xgmd it starts
+# there, checking every event, while xgmctl monitor shows them as they come.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,76 +11,65 @@ scripts/deps.sh
 ninja -C build >/dev/null
 
 SB=build/tests/sandbox/xgm-sandbox
-XGMD=build/src/xgmd/xgmd
+RUNNER=build/tests/harness/xgm-scenario
 XGMCTL=build/src/xgmctl/xgmctl
+SCENARIO=tests/scenarios/demo.scn
 export XGM_SANDBOX_DIR=/tmp/xgm-demo
-SOCK=$XGM_SANDBOX_DIR/xgmd.sock
+# Where xgm-scenario starts xgmd in a sandbox it is given (docs/scenarios.md).
+SOCK=$XGM_SANDBOX_DIR/xgm-scenario.sock
+
 pids=()
 cleanup() {
+	trap - EXIT INT TERM
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	"$SB" stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+# Background jobs of a script ignore Ctrl-C: the EXIT trap stops them.
+trap 'exit 130' INT TERM
+
+bold() { printf '\033[1m%s\033[0m\n' "$*"; }
 
 "$SB" stop >/dev/null 2>&1 || true
-"$SB" start
-export $("$SB" env)
+"$SB" start >/dev/null
+rm -f "$SOCK"
+bold "== A xenstore sandbox in $XGM_SANDBOX_DIR: Debian's real xenstored, no hypervisor."
+bold "== xgm-scenario starts xgmd in it and replays $SCENARIO: the toolstack and four guests"
+bold "   writing as their agents do. xgmctl monitor prints each event xgmd publishes (JSON)."
 
-# A reference version: tools older than 9.0 are "not up to date".
-"$XGMD" --foreground --socket "$SOCK" --log-level notice \
-	--set metrics.reference_version=9.0 --set settle.quiet_ms=200 &
-pids+=($!)
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; sleep 0.2; }
-guest() { "$SB" guest "$@" >/dev/null; }
-
-"$XGMCTL" --socket "$SOCK" monitor &
-pids+=($!)
-sleep 0.3
-
-say "An appliance boots; its agent writes old tools versions (6.2)"
-"$SB" create 1 appliance
-guest 1 write attr/PVAddons/MajorVersion 6
-guest 1 write attr/PVAddons/MinorVersion 2
-guest 1 write attr/PVAddons/MicroVersion 0
-guest 1 write attr/PVAddons/BuildVersion 76888
-guest 1 write data/os_name "Appliance OS 3"
-guest 1 write data/updated 1
-sleep 0.6
-
-say "It sets NotUpgradable=1: up to date, versions still visible"
-guest 1 write attr/PVAddons/NotUpgradable 1
-guest 1 write data/updated 1
-sleep 0.6
-
-say "A Linux guest (xe-guest-utilities): a burst of writes, then data/updated"
-"$SB" create 2 web01
-for kv in data/os_distro=debian data/os_majorver=12 data/os_minorver=5 \
-	data/os_uname=6.1.0-18-amd64 attr/PVAddons/MajorVersion=9 \
-	attr/PVAddons/MinorVersion=4 attr/PVAddons/MicroVersion=0 \
-	attr/vif/0/ipv4/0=192.0.2.10 attr/vif/0/ipv6/0=2001:db8::10 \
-	data/meminfo_total=4194304 data/meminfo_free=2097152; do
-	guest 2 write "${kv%%=*}" "${kv#*=}"
+# The runner waits for the monitor to subscribe before its first step.
+"$RUNNER" --sandbox "$XGM_SANDBOX_DIR" --notes --wait-subscribers 1 "$SCENARIO" &
+runner=$!
+pids+=("$runner")
+for _ in $(seq 200); do
+	[ -S "$SOCK" ] && break
+	kill -0 "$runner" 2>/dev/null || break
+	sleep 0.05
 done
-guest 2 write data/updated "Wed Nov 25 10:00:00 UTC 2026"
-sleep 0.6
+# It exits 4 on xgmd's "bye" when the runner stops xgmd at the end: only
+# other endings are worth showing.
+"$XGMCTL" --socket "$SOCK" monitor --no-snapshot 2>"$XGM_SANDBOX_DIR/xgmctl.err" &
+monitor=$!
+pids+=("$monitor")
 
-say "Its agent's next cycle rewrites the same values: no event"
-guest 2 write data/meminfo_free 2097152
-guest 2 write attr/vif/0/ipv4/0 192.0.2.10
-guest 2 write data/updated "Wed Nov 25 10:01:00 UTC 2026"
-sleep 0.6
+status=0
+wait "$runner" || status=$?
+for _ in $(seq 50); do
+	kill -0 "$monitor" 2>/dev/null || break
+	sleep 0.1
+done
+kill "$monitor" 2>/dev/null || true
+mstatus=0
+wait "$monitor" 2>/dev/null || mstatus=$?
+[ "$mstatus" -eq 4 ] || cat "$XGM_SANDBOX_DIR/xgmctl.err" >&2
 
-say "Memory changes, no kick: the batch settles on its own"
-guest 2 write data/meminfo_free 1048576
-sleep 0.6
-
-say "The query side: xgmctl get 1"
-"$XGMCTL" --socket "$SOCK" get 1
-sleep 0.2
-
-say "The appliance shuts down and is destroyed"
-"$SB" dying 1
-sleep 0.6
+echo
+if [ "$status" -eq 0 ]; then
+	bold "== Done: every event above is the one the scenario expects, on time; none more."
+	echo "   Step by step, with the scenario's clock: $RUNNER --verbose $SCENARIO"
+	echo "   Running xgmd on a Xen host, and xgmctl list/get/stats: README.md."
+else
+	bold "== The demo scenario failed (xgm-scenario exit status $status): see its report above."
+fi
+exit "$status"

@@ -34,6 +34,8 @@
 #define VERBOSE_ITERATIONS 2
 /* Real seconds to wait for the answer to a command. */
 #define CALL_TIMEOUT 10.0
+/* Real seconds --wait-subscribers waits for the other subscribers. */
+#define SUBSCRIBERS_TIMEOUT 30.0
 
 enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_ERROR = 2, EXIT_SKIP = 77 };
 
@@ -62,6 +64,8 @@ struct runner {
 	double scale;		/* real seconds per scenario second */
 	double slack;		/* real seconds a "within" tolerates for scheduling */
 	bool verbose;
+	bool notes;		/* print notes as they are reached (a narrated demo) */
+	long wait_subscribers;	/* other subscribers to wait for before the first step */
 	bool keep;
 	char dir[PATH_MAX];
 	bool own_sandbox;
@@ -87,6 +91,8 @@ struct runner {
 	const struct scn_step *step;	/* the step running, for reports */
 	const struct scn_iters *iters;	/* its enclosing repeats' iterations */
 	long failed_line;	/* the line of the first failure, 0 at the end, -1 none */
+	unsigned long n_events;	/* events received, for the summary */
+	unsigned long n_checks;	/* expectations that held */
 	long expect_fail;	/* --expect-fail LINE, or -1 */
 };
 
@@ -285,6 +291,7 @@ static int handle(struct runner *r, struct event *e)
 	}
 	r->queue = grown;
 	r->queue[r->n_queue++] = *e;
+	r->n_events++;
 	/* The history keeps the summary; the queue owns the message. */
 	h = &r->history[r->n_history++ % HISTORY];
 	*h = *e;
@@ -704,6 +711,14 @@ static int exec_shuffle(struct runner *r, const struct scn_step *s, const struct
 	return ret;
 }
 
+/* Counts an expectation that held, for the summary. */
+static int checked(struct runner *r, int ret)
+{
+	if (ret == 0)
+		r->n_checks++;
+	return ret;
+}
+
 static int exec_step(struct runner *r, const struct scn_step *s, const struct scn_iters *it)
 {
 	struct dom *d = s->domid ? get_dom(r, s->domid) : NULL;
@@ -728,6 +743,8 @@ static int exec_step(struct runner *r, const struct scn_step *s, const struct sc
 	case SCN_NOTE:
 		r->note = s->name;
 		r->note_line = s->line;
+		if (r->notes && !r->verbose)
+			printf(isatty(STDOUT_FILENO) ? "\n\033[1m== %s\033[0m\n" : "\n== %s\n", s->name);
 		return 0;
 	case SCN_CREATE: {
 		char name[32];
@@ -796,11 +813,11 @@ static int exec_step(struct runner *r, const struct scn_step *s, const struct sc
 	case SCN_SHUFFLE:
 		return exec_shuffle(r, s, it);
 	case SCN_EXPECT: case SCN_WAIT_FOR:
-		return expect_event(r, s, it);
+		return checked(r, expect_event(r, s, it));
 	case SCN_EXPECT_NONE:
-		return expect_none(r, s);
+		return checked(r, expect_none(r, s));
 	case SCN_EXPECT_GET: case SCN_EXPECT_STATS:
-		return expect_reply(r, s, it);
+		return checked(r, expect_reply(r, s, it));
 	}
 	if (err < 0)
 		return report(r, s, NULL, NULL, "%s failed: %s", scn_kind_name(s->kind), strerror(-err));
@@ -931,6 +948,35 @@ static void cleanup(void)
 			r->dir, r->dir);
 }
 
+/*
+ * Waits until wait_subscribers clients besides the runner subscribe to
+ * xgmd, such as a person's xgmctl monitor, so that they see every event.
+ */
+static int wait_subscribers(struct runner *r)
+{
+	double deadline = elapsed(r) + SUBSCRIBERS_TIMEOUT;
+
+	for (;;) {
+		struct event *reply;
+		long long n;
+
+		r->next_id++;
+		reply = call(r, "{\"cmd\":\"stats\",\"id\":%ld}", r->next_id);
+		if (!reply)
+			return -1;
+		n = json_int(reply->v, "server", "subscribers");
+		event_free(reply);
+		if (n >= r->wait_subscribers)
+			return 0;
+		if (elapsed(r) > deadline) {
+			fprintf(stderr, "xgm-scenario: %lld of %ld subscribers to %s after %.0f s\n",
+				n, r->wait_subscribers, r->xgmd.socket, SUBSCRIBERS_TIMEOUT);
+			return -1;
+		}
+		usleep(20000);
+	}
+}
+
 static const char usage_text[] =
 	"usage: xgm-scenario [OPTIONS] FILE\n"
 	"\n"
@@ -945,6 +991,11 @@ static const char usage_text[] =
 	"      --expect-fail L  succeed only if the scenario fails at line L (0: at its end);\n"
 	"                       for the harness's self-tests and known discrepancies\n"
 	"  -v, --verbose        print every step and every message as it happens\n"
+	"  -n, --notes          print each note as it is reached (a narrated run)\n"
+	"      --wait-subscribers N\n"
+	"                       before the first step, wait until N clients besides the\n"
+	"                       runner subscribe to xgmd (xgmctl monitor on its socket,\n"
+	"                       xgm-scenario.sock in the sandbox); at most 30 s\n"
 	"  -h, --help           print this help\n"
 	"\n"
 	"Exit status: 0 pass, 1 fail, 2 error, 77 skip (xenstored not installed).\n";
@@ -967,13 +1018,13 @@ static int run(struct runner *r)
 	r->xs = sandbox_connect(r->dir);
 	if (!r->xs)
 		goto out;
+	xgmd_start(&r->xgmd, r->dir, "xgm-scenario", (const char *const *)sets);
 	if (r->verbose) {
-		printf("sandbox %s, timescale %g", r->dir, r->scale);
+		printf("sandbox %s, xgmd on %s, timescale %g", r->dir, r->xgmd.socket, r->scale);
 		for (char **s = sets; *s; s++)
 			printf(", --set %s", *s);
 		printf("\n");
 	}
-	xgmd_start(&r->xgmd, r->dir, "xgm-scenario", (const char *const *)sets);
 	v = client_connect(r->client, r->xgmd.socket);
 	if (!v || !json_str(v, "type", NULL) || strcmp(json_str(v, "type", NULL), "hello") != 0) {
 		fprintf(stderr, "xgm-scenario: no hello from xgmd on %s\n", r->xgmd.socket);
@@ -982,6 +1033,10 @@ static int run(struct runner *r)
 		goto out;
 	}
 	yajl_tree_free(v);
+	/* call() times its answers from t0; the scenario's clock starts after the wait. */
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	if (r->wait_subscribers > 0 && wait_subscribers(r) < 0)
+		goto out;
 
 	format_domids(&r->scn.steps, filter, sizeof(filter));
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
@@ -1008,7 +1063,8 @@ static int run(struct runner *r)
 		       "%zu event(s) left over at the end", r->n_queue);
 		goto fail;
 	}
-	printf("PASS %s (%.3f s, %.3f s real)\n", r->scn.name, scn_time(r, elapsed(r)), elapsed(r));
+	printf("PASS %s: %lu events, %lu expectations held (%.3f s, %.3f s real)\n", r->scn.name,
+	       r->n_events, r->n_checks, scn_time(r, elapsed(r)), elapsed(r));
 	ret = EXIT_PASS;
 	goto out;
 fail:
@@ -1030,6 +1086,8 @@ int main(int argc, char **argv)
 		{ "expect-fail", required_argument, NULL, 'F' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "notes", no_argument, NULL, 'n' },
+		{ "wait-subscribers", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1042,7 +1100,7 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt_long(argc, argv, "s:x:t:kvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:x:t:kvnh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			if (strlen(optarg) >= sizeof(r->dir)) {
@@ -1080,6 +1138,16 @@ int main(int argc, char **argv)
 				fprintf(stderr, "xgm-scenario: --expect-fail %s: not a line number\n", optarg);
 				return EXIT_ERROR;
 			}
+			break;
+		case 'W':
+			r->wait_subscribers = strtol(optarg, &end, 10);
+			if (*end || end == optarg || r->wait_subscribers < 0 || r->wait_subscribers > 1000) {
+				fprintf(stderr, "xgm-scenario: --wait-subscribers %s: not a count\n", optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case 'n':
+			r->notes = true;
 			break;
 		case 'k':
 			r->keep = true;
