@@ -175,33 +175,36 @@ out:
 
 /* ---- reading a domain ---- */
 
-/*
- * Reads one node into keys: a leaf's value, or, for a node with children,
- * its subtree (a write fires for the leaf, an rm for the removed root).
- * Returns 0, -ENOENT when the node is gone, -ENOTCONN, or -ENOSPC when the
- * domain's limits stop the walk.
- */
 static int read_node(struct engine *e, struct keyset *keys, unsigned int domid,
-		     const char *rel, int depth)
+		     const char *rel, int depth);
+
+/*
+ * Stores node rel, whose value was just read, into keys: a leaf's value,
+ * or, for a node with children, its subtree (a write fires for the leaf,
+ * an rm for the removed root). Agents write leaves, and xenstored makes the
+ * nodes above them empty, so only an empty value needs a listing: that
+ * saves a request per key. (A node with both a value and children is kept
+ * as a leaf; a write below it still fires and is read.) Returns 0, -ENOENT
+ * when the node is gone, -ENOTCONN, or -ENOSPC when the domain's limits
+ * stop the walk.
+ */
+static int store_node(struct engine *e, struct keyset *keys, unsigned int domid,
+		      const char *rel, int depth, const char *value, unsigned int len)
 {
 	char path[KEYSET_PATH_MAX + 64];
-	unsigned int n = 0, len;
-	char **children;
-	char *value;
+	unsigned int n = 0;
+	char **children = NULL;
 	int err = 0, r = 0;
 
-	home_path(path, sizeof(path), domid, rel);
-	children = xs_conn_directory(e->xs, path, &n, &err);
-	if (!children)
-		return err;
+	if (len == 0) {
+		home_path(path, sizeof(path), domid, rel);
+		children = xs_conn_directory(e->xs, path, &n, &err);
+		if (!children)
+			return err;
+	}
 	if (n == 0) {
 		free(children);
-		value = xs_conn_read(e->xs, path, &len, &err);
-		if (!value)
-			return err;
-		e->stats.keys_read++;
 		r = keyset_set(keys, rel, value, len);
-		free(value);
 		return r < 0 ? r : 0;
 	}
 	if (depth >= WALK_MAX_DEPTH) {
@@ -219,6 +222,25 @@ static int read_node(struct engine *e, struct keyset *keys, unsigned int domid,
 	}
 	free(children);
 	return r == -ENOENT ? 0 : r;
+}
+
+/* Reads node rel and stores it (see store_node). */
+static int read_node(struct engine *e, struct keyset *keys, unsigned int domid,
+		     const char *rel, int depth)
+{
+	char path[KEYSET_PATH_MAX + 64];
+	unsigned int len;
+	char *value;
+	int err = 0, r;
+
+	home_path(path, sizeof(path), domid, rel);
+	value = xs_conn_read(e->xs, path, &len, &err);
+	if (!value)
+		return err;
+	e->stats.keys_read++;
+	r = store_node(e, keys, domid, rel, depth, value, len);
+	free(value);
+	return r;
 }
 
 /* Re-reads every tracked subtree into a fresh keyset. */
@@ -268,7 +290,7 @@ static int read_dirty(struct engine *e, struct tracked *t, char **paths, size_t 
 			if (len == 0) {
 				/* Empty: a leaf, or a directory that gained children. */
 				keyset_remove_subtree(t->d->keys, paths[i]);
-				r = read_node(e, t->d->keys, t->d->domid, paths[i], 1);
+				r = store_node(e, t->d->keys, t->d->domid, paths[i], 1, value, len);
 				r = r == -ENOENT || r == -ENOSPC ? 0 : r;
 			} else {
 				keyset_set(t->d->keys, paths[i], value, len);
