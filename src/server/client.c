@@ -476,22 +476,56 @@ fail:
 	return NULL;
 }
 
+struct shared_line {
+	unsigned int refs;
+	size_t len;
+	char text[];
+};
+
+struct shared_line *shared_line_new(const char *line, size_t len)
+{
+	struct shared_line *l;
+
+	if (len && line[len - 1] == '\n')
+		len--;
+	l = malloc(sizeof(*l) + len + 1);
+	if (!l)
+		return NULL;
+	l->refs = 1;
+	l->len = len + 1;
+	memcpy(l->text, line, len);
+	l->text[len] = '\n';
+	return l;
+}
+
+void shared_line_unref(struct shared_line *l)
+{
+	if (l && --l->refs == 0)
+		free(l);
+}
+
+/* evbuffer's cleanup for a reference: the buffer has sent or dropped it. */
+static void release_reference(const void *data, size_t len, void *arg)
+{
+	shared_line_unref(arg);
+}
+
 void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, uint64_t seq,
-		    const char *line, size_t len)
+		    struct shared_line *line)
 {
 	struct evbuffer *out;
 
 	if (c->state != CLIENT_OPEN || !c->subscribed || !command_filter_match(&c->filter, domid, kind))
 		return;
-	if (len && line[len - 1] == '\n')
-		len--;
 	out = output(c);
 	/* Once dropping, keep dropping until recovery: a gap must be reported, never silent. */
-	if (c->lost.count == 0 && evbuffer_get_length(out) < output_cap(c) &&
-	    evbuffer_expand(out, len + 1) == 0 && evbuffer_add(out, line, len) == 0 &&
-	    evbuffer_add(out, "\n", 1) == 0) {
-		c->host->stats->events_sent++;
-		return;
+	if (line && c->lost.count == 0 && evbuffer_get_length(out) < output_cap(c)) {
+		line->refs++;
+		if (evbuffer_add_reference(out, line->text, line->len, release_reference, line) == 0) {
+			c->host->stats->events_sent++;
+			return;
+		}
+		line->refs--;
 	}
 	if (c->lost.count == 0) {
 		log_info("client %lu: %zu bytes queued, dropping events until it catches up",

@@ -65,9 +65,23 @@ struct client {
  */
 struct client *client_new(const struct client_host *host, evutil_socket_t fd, unsigned long serial);
 
-/* Queues one published event if it matches, or counts it as lost past the cap. */
+/*
+ * One published event line, newline included, shared by every subscriber's
+ * output buffer by reference: a burst of events costs its size once, not
+ * once per subscriber. Freed when the last reference goes.
+ */
+struct shared_line;
+
+/* A copy of line plus "\n" holding one reference (NULL on ENOMEM). */
+struct shared_line *shared_line_new(const char *line, size_t len);
+void shared_line_unref(struct shared_line *l);
+
+/*
+ * Queues one published event if it matches, or counts it as lost past the
+ * cap or when line is NULL (it could not be made: out of memory).
+ */
 void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, uint64_t seq,
-		    const char *line, size_t len);
+		    struct shared_line *line);
 
 /* Queues {"type":"bye","reason":reason} and stops reading and sending events. */
 void client_bye(struct client *c, const char *reason);

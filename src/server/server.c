@@ -419,13 +419,16 @@ static void stop_listening(struct server *s)
 void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, uint64_t seq,
 		    const char *line, size_t len)
 {
+	struct shared_line *shared;
 	struct client *c;
 
 	if (s->shut_down)
 		return;
+	shared = shared_line_new(line, len);
 	/* client_publish() never closes a client, so plain iteration is safe. */
 	TAILQ_FOREACH(c, &s->clients, link)
-		client_publish(c, domid, kind, seq, line, len);
+		client_publish(c, domid, kind, seq, shared);
+	shared_line_unref(shared);
 }
 
 static int64_t now_ms(void)

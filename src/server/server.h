@@ -97,8 +97,9 @@ int server_listen_fd(struct server *s, int fd);
 /*
  * Sends one event to every subscriber whose filter matches (domid, kind).
  * line is the encoded event, with or without its final newline (the
- * server sends exactly one); it is copied. Subscribers over their output
- * cap have it counted as lost instead.
+ * server sends exactly one); it is copied once, and every subscriber's
+ * buffer holds a reference to that copy. Subscribers over their output cap
+ * have it counted as lost instead.
  */
 void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, uint64_t seq,
 		    const char *line, size_t len);
