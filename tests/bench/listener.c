@@ -1,0 +1,307 @@
+/*
+ * The subscribers' reading thread: one epoll over every stream, lines
+ * split as they come. Only the measured stream is parsed (with yajl, as a
+ * client would); the others are counted, which is all a fan-out test needs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "listener.h"
+
+#define MAX_STREAMS 256
+/* Longer lines are counted and skipped: events are far smaller. */
+#define LINE_MAX_BYTES (1 << 20)
+
+struct stream {
+	int fd;
+	bool measure;
+	char *buf;
+	size_t len;
+	bool skipping;		/* inside a line over LINE_MAX_BYTES */
+};
+
+struct listener {
+	struct marks *marks;
+	pthread_t thread;
+	pthread_mutex_t lock;	/* everything below */
+	int epfd;
+	int wake[2];
+	bool stop;
+	struct stream streams[MAX_STREAMS];
+	size_t n_streams;
+	struct listener_counts counts;
+	char stats_line[4096];
+	uint64_t *samples;
+	size_t n_samples, cap_samples;
+};
+
+static const char *str_at(yajl_val v, const char *a, const char *b, const char *c)
+{
+	const char *path[4] = { a, b, c, NULL };
+	yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+
+	return s ? YAJL_GET_STRING(s) : NULL;
+}
+
+static long long int_at(yajl_val v, const char *a, const char *b, const char *c)
+{
+	const char *path[4] = { a, b, c, NULL };
+	yajl_val n = yajl_tree_get(v, path, yajl_t_number);
+
+	return n && YAJL_IS_INTEGER(n) ? YAJL_GET_INTEGER(n) : -1;
+}
+
+static void add_sample(struct listener *l, uint64_t ns)
+{
+	if (l->n_samples == l->cap_samples) {
+		size_t cap = l->cap_samples ? l->cap_samples * 2 : 4096;
+		uint64_t *s = realloc(l->samples, cap * sizeof(*s));
+
+		if (!s)
+			return;		/* a lost sample, not a wrong one */
+		l->samples = s;
+		l->cap_samples = cap;
+	}
+	l->samples[l->n_samples++] = ns;
+}
+
+/* A mark seen for the first time is a sample: from its write to now. */
+static void measure_event(struct listener *l, yajl_val v, uint64_t now)
+{
+	struct marks *m = l->marks;
+	long long domid = int_at(v, "domain", "id", NULL);
+	long long mark = int_at(v, "data", "memory", "free_kib");
+
+	if (domid < 1 || (unsigned long long)domid > m->n_domains || mark < 0)
+		return;
+	if ((uint64_t)mark < m->base || (uint64_t)mark - m->base >= m->cap)
+		return;
+	if ((uint64_t)mark <= atomic_load(&m->last_seen[domid - 1]))
+		return;
+	atomic_store(&m->last_seen[domid - 1], (uint64_t)mark);
+	add_sample(l, now - m->written_ns[mark - m->base]);
+}
+
+static void handle_line(struct listener *l, struct stream *s, char *line, size_t len)
+{
+	char err[128];
+	const char *type;
+	yajl_val v;
+
+	l->counts.bytes += len + 1;
+	/* Cheap classification first: only the measured stream is parsed. */
+	if (!s->measure) {
+		if (memmem(line, len, "\"type\":\"event\"", 14))
+			l->counts.events++;
+		else if (memmem(line, len, "\"type\":\"lost\"", 13))
+			l->counts.lost++;
+		return;
+	}
+	line[len] = '\0';
+	v = yajl_tree_parse(line, err, sizeof(err));
+	if (!v) {
+		fprintf(stderr, "xgm-bench: invalid JSON from a subscriber: %s\n", err);
+		l->counts.invalid++;
+		return;
+	}
+	type = str_at(v, "type", NULL, NULL);
+	if (type && strcmp(type, "event") == 0) {
+		l->counts.events++;
+		measure_event(l, v, monotonic_ns());
+	} else if (type && strcmp(type, "lost") == 0) {
+		l->counts.lost++;
+	} else if (type && strcmp(type, "ready") == 0) {
+		l->counts.ready++;
+	} else if (type && strcmp(type, "stats") == 0) {
+		snprintf(l->stats_line, sizeof(l->stats_line), "%s", line);
+		l->counts.stats++;
+	}
+	yajl_tree_free(v);
+}
+
+/* Reads what is there; false at EOF or error. */
+static bool read_stream(struct listener *l, struct stream *s)
+{
+	for (;;) {
+		char *start, *nl;
+		ssize_t n;
+
+		if (s->len == LINE_MAX_BYTES) {	/* drop the overlong line's head */
+			s->skipping = true;
+			s->len = 0;
+		}
+		n = read(s->fd, s->buf + s->len, LINE_MAX_BYTES - s->len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return true;
+		if (n <= 0)
+			return false;
+		s->len += (size_t)n;
+		start = s->buf;
+		while ((nl = memchr(start, '\n', s->len - (size_t)(start - s->buf)))) {
+			if (!s->skipping)
+				handle_line(l, s, start, (size_t)(nl - start));
+			s->skipping = false;
+			start = nl + 1;
+		}
+		s->len -= (size_t)(start - s->buf);
+		memmove(s->buf, start, s->len);
+	}
+}
+
+static void close_stream(struct listener *l, size_t i)
+{
+	struct stream *s = &l->streams[i];
+
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	close(s->fd);
+	free(s->buf);
+	s->fd = -1;
+	s->buf = NULL;
+}
+
+static void *run(void *arg)
+{
+	struct listener *l = arg;
+	struct epoll_event evs[64];
+
+	for (;;) {
+		int n = epoll_wait(l->epfd, evs, 64, -1);
+
+		pthread_mutex_lock(&l->lock);
+		if (l->stop) {
+			pthread_mutex_unlock(&l->lock);
+			return NULL;
+		}
+		for (int i = 0; i < n; i++) {
+			size_t idx = evs[i].data.u64;
+
+			if (idx >= l->n_streams || l->streams[idx].fd < 0)
+				continue;	/* the wake pipe, or a stream dropped meanwhile */
+			if (!read_stream(l, &l->streams[idx]))
+				close_stream(l, idx);
+		}
+		pthread_mutex_unlock(&l->lock);
+	}
+}
+
+struct listener *listener_new(struct marks *m)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = MAX_STREAMS };
+
+	if (!l)
+		return NULL;
+	l->marks = m;
+	l->wake[0] = l->wake[1] = -1;
+	pthread_mutex_init(&l->lock, NULL);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0 || pipe2(l->wake, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake[0], &ev) < 0 ||
+	    pthread_create(&l->thread, NULL, run, l) != 0) {
+		if (l->epfd >= 0)
+			close(l->epfd);
+		if (l->wake[0] >= 0) {
+			close(l->wake[0]);
+			close(l->wake[1]);
+		}
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void listener_drop_all(struct listener *l)
+{
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < l->n_streams; i++)
+		if (l->streams[i].fd >= 0)
+			close_stream(l, i);
+	l->n_streams = 0;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void listener_free(struct listener *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->stop = true;
+	pthread_mutex_unlock(&l->lock);
+	if (write(l->wake[1], "", 1) < 0)
+		perror("xgm-bench: waking the listener");
+	pthread_join(l->thread, NULL);
+	listener_drop_all(l);
+	close(l->epfd);
+	close(l->wake[0]);
+	close(l->wake[1]);
+	pthread_mutex_destroy(&l->lock);
+	free(l->samples);
+	free(l);
+}
+
+int listener_add(struct listener *l, int fd, bool measure)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct stream *s;
+	int r = 0;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->n_streams == MAX_STREAMS) {
+		r = -EMFILE;
+		goto out;
+	}
+	s = &l->streams[l->n_streams];
+	*s = (struct stream){ .fd = fd, .measure = measure, .buf = malloc(LINE_MAX_BYTES + 1) };
+	ev.data.u64 = l->n_streams;
+	if (!s->buf || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		r = s->buf ? -errno : -ENOMEM;
+		free(s->buf);
+		goto out;
+	}
+	l->n_streams++;
+out:
+	pthread_mutex_unlock(&l->lock);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
+void listener_counts(struct listener *l, struct listener_counts *c)
+{
+	pthread_mutex_lock(&l->lock);
+	*c = l->counts;
+	pthread_mutex_unlock(&l->lock);
+}
+
+bool listener_stats_line(struct listener *l, char *buf, size_t size)
+{
+	bool found;
+
+	pthread_mutex_lock(&l->lock);
+	found = l->stats_line[0] != '\0';
+	snprintf(buf, size, "%s", l->stats_line);
+	pthread_mutex_unlock(&l->lock);
+	return found;
+}
+
+size_t listener_take_samples(struct listener *l, uint64_t **samples)
+{
+	size_t n;
+
+	pthread_mutex_lock(&l->lock);
+	*samples = l->samples;
+	n = l->n_samples;
+	l->samples = NULL;
+	l->n_samples = l->cap_samples = 0;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
