@@ -32,6 +32,7 @@ struct tracked {
 	struct guest_metrics metrics;	/* as last published */
 	bool seen_introduced;		/* only then can "not introduced" mean gone */
 	bool listed;			/* scratch: present in the latest listing */
+	bool watched;			/* its watches are on the current connection */
 };
 
 struct engine_stats {
@@ -424,6 +425,7 @@ static int watch_subtrees(struct engine *e, struct tracked *t)
 
 	token_for(token, sizeof(token), t->d);
 	t->d->initial_events = 0;
+	t->watched = true;
 	for (size_t i = 0; i < domain_subtree_count; i++) {
 		home_path(path, sizeof(path), t->d->domid, domain_subtrees[i]);
 		r = xs_conn_watch(e->xs, path, token);
@@ -438,7 +440,8 @@ static void unwatch_subtrees(struct engine *e, struct tracked *t)
 {
 	char path[128], token[64];
 
-	if (!xs_conn_is_up(e->xs))
+	/* A lost connection took the watches with it: do not ask the next one. */
+	if (!t->watched || !xs_conn_is_up(e->xs))
 		return;
 	token_for(token, sizeof(token), t->d);
 	for (size_t i = 0; i < domain_subtree_count; i++) {
@@ -655,9 +658,14 @@ static void on_lost(void *ctx)
 	struct engine *e = ctx;
 
 	/* Timers would read through a dead handle: the resync reads all anyway. */
-	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
-		if (e->domains[domid])
-			evtimer_del(e->domains[domid]->settle_ev);
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
+		struct tracked *t = e->domains[domid];
+
+		if (!t)
+			continue;
+		evtimer_del(t->settle_ev);
+		t->watched = false;
+	}
 }
 
 static void on_domain_event(struct engine *e, const char *path, const char *token)
