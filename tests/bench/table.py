@@ -18,8 +18,8 @@ def phases_table(run):
            f"({w['dom0_read_us']:.0f} µs round trip).", "",
            "| subject | phase | subs | writes/s | CPU ms per 1k writes | xenstored ms per 1k | "
            "ratio | requests per write | reads per write | events per sub | "
-           "latency p50 ms | p99 ms |",
-           "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+           "lost | latency p50 ms | p99 ms |",
+           "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for s in run["subjects"]:
         for p in s["phases"]:
             lat = p["latency_ms"]
@@ -28,19 +28,21 @@ def phases_table(run):
                 f"{p['writes_per_second']:.0f} | {p['cpu_ms_per_1k_writes']:.1f} | "
                 f"{p['xenstored_cpu_ms_per_1k_writes']:.1f} | {p['cpu_ratio_to_xenstored']:.2f} | "
                 f"{p['requests_per_write']:.2f} | {p['reads_per_write']:.2f} | "
-                f"{p['events_per_subscriber']} | {f(lat['p50'])} | {f(lat['p99'])} |")
+                f"{p['events_per_subscriber']} | {p['lost_notices']} | {f(lat['p50'])} | "
+                f"{f(lat['p99'])} |")
     return out
 
 
 def start_table(run):
     out = ["| subject | settling | adopt at start, s | its CPU, s | xenstored CPU, s | "
-           "resync after restart, s | resident KiB | peak KiB |",
-           "|---|---|--:|--:|--:|--:|--:|--:|"]
+           "resync after restart, s | resident after start, KiB | at the end | peak |",
+           "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
     for s in run["subjects"]:
         out.append(
             f"| {s['name']} | {s['settle']} | {s['start_resync_seconds']:.2f} | "
             f"{s['start_cpu_seconds']:.2f} | {s['start_xenstored_cpu_seconds']:.2f} | "
-            f"{f(s.get('restart_resync_seconds'))} | {s['rss_kib']} | {s['peak_rss_kib']} |")
+            f"{f(s.get('restart_resync_seconds'))} | {s['start_rss_kib']} | {s['end_rss_kib']} | "
+            f"{s['peak_rss_kib']} |")
     return out
 
 

@@ -82,7 +82,8 @@ struct subject {
 	double start_s;
 	uint64_t start_cpu_ns, start_xenstored_ns;	/* during the start */
 	double restart_s;		/* < 0: not measured */
-	uint64_t rss_kib, hwm_kib;
+	uint64_t start_rss_kib;		/* once every domain is adopted */
+	uint64_t rss_kib, hwm_kib;	/* at the end, and the peak */
 	struct phase phases[MAX_PHASES];
 	size_t n_phases;
 	/* While it runs. */
@@ -184,13 +185,16 @@ static int measure_floor(struct bench *b)
 
 static int subscribe(struct bench *b, struct subject *s, bool measure)
 {
-	static const char line[] = "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}\n";
+	/* The measured subscriber's snapshot tells it every domain's current value. */
+	const char *line = measure ? "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":true}\n" :
+				     "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}\n";
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ssize_t len = (ssize_t)strlen(line);
 
 	memcpy(addr.sun_path, s->xgmd.socket, sizeof(addr.sun_path) - 1);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    send(fd, line, sizeof(line) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(line) - 1) {
+	    send(fd, line, (size_t)len, MSG_NOSIGNAL) != len) {
 		int r = -errno;
 
 		fprintf(stderr, "xgm-bench: subscribing to %s: %s\n", s->xgmd.socket, strerror(errno));
@@ -379,6 +383,22 @@ static void wait_quiet(struct bench *b, unsigned int quiet_ms, double limit_s)
 	}
 }
 
+/* Waits until pid uses under 2% of a CPU over 100 ms: its backlog is worked off. */
+static void wait_idle(pid_t pid, double limit_s)
+{
+	uint64_t t0 = monotonic_ns();
+	struct proc_usage u0, u1;
+
+	if (proc_usage(pid, &u0) < 0)
+		return;
+	while (seconds_since(t0) < limit_s) {
+		sleep_ms(100);
+		if (proc_usage(pid, &u1) < 0 || u1.cpu_ns - u0.cpu_ns < 2000000)
+			return;
+		u0 = u1;
+	}
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -403,8 +423,9 @@ static void latency(struct bench *b, struct phase *p)
 
 /*
  * What must hold for xgmd whatever the machine's speed: every last value
- * reached the subscriber, as JSON, with nothing lost, and xgmd read no
- * more than one key per write. A failure is a bug, not a slow run.
+ * reached the subscriber (live, or in the snapshot after "lost"), as JSON,
+ * and xgmd read no more than one key per write. A failure is a bug, not a
+ * slow run.
  */
 static int check_phase(const struct subject *s, const struct phase *p)
 {
@@ -417,10 +438,10 @@ static int check_phase(const struct subject *s, const struct phase *p)
 			s->name, p->name, p->incomplete);
 		r = -EPROTO;
 	}
-	/* Many subscribers can outrun their reader here: then "lost" is the documented answer. */
-	if (p->invalid || (p->lost && p->subscribers == 1)) {
-		fprintf(stderr, "xgm-bench: %s %s: %" PRIu64 " lines not JSON, %" PRIu64 " lost notices\n",
-			s->name, p->name, p->invalid, p->lost);
+	/* A subscriber that falls behind gets "lost" and a snapshot, as documented: not a failure. */
+	if (p->invalid) {
+		fprintf(stderr, "xgm-bench: %s %s: %" PRIu64 " lines not JSON\n",
+			s->name, p->name, p->invalid);
 		r = -EPROTO;
 	}
 	if (s->is_xgmd && s->sets != sets_reread && p->req.reads > p->load.writes) {
@@ -464,6 +485,9 @@ static int run_phase(struct bench *b, struct subject *s, const char *name,
 		sleep_ms(1);
 	p->drain_s = seconds_since(t_end);
 	p->incomplete = marks_unseen(&b->marks);
+	/* The last value can be out before the work is done (stale events still queued). */
+	wait_quiet(b, 200, 600);
+	wait_idle(s->pid, 600);
 
 	if (proc_usage(s->pid, &su1) < 0 || proc_usage(xenstored_pid(b), &xu1) < 0)
 		return -ESRCH;
@@ -572,6 +596,7 @@ static int run_subject(struct bench *b, struct subject *s, bool full)
 	s->start_xenstored_ns = xu1.cpu_ns - xu0.cpu_ns;
 	wait_quiet(b, 500, 600);
 	r = measure_memory(s);
+	s->start_rss_kib = s->rss_kib;
 	printf("  %-9s adopted %u domains in %.3f s (cpu %.3f s, xenstored %.3f s); "
 	       "resident %" PRIu64 " KiB\n", s->name, o->domains, s->start_s,
 	       (double)s->start_cpu_ns / 1e9, (double)s->start_xenstored_ns / 1e9, s->rss_kib);
@@ -740,7 +765,8 @@ static int write_json(const struct bench *b)
 		gen_num(g, "start_xenstored_cpu_seconds", (double)s->start_xenstored_ns / 1e9);
 		if (s->restart_s >= 0)
 			gen_num(g, "restart_resync_seconds", s->restart_s);
-		gen_int(g, "rss_kib", s->rss_kib);
+		gen_int(g, "start_rss_kib", s->start_rss_kib);
+		gen_int(g, "end_rss_kib", s->rss_kib);
 		gen_int(g, "peak_rss_kib", s->hwm_kib);
 		gen_key(g, "phases");
 		yajl_gen_array_open(g);
