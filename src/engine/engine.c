@@ -740,9 +740,19 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
-		if (e->domains[domid])
-			forget(e, e->domains[domid], false);
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
+		struct tracked *t = e->domains[domid];
+
+		if (!t)
+			continue;
+		/*
+		 * Closing the connection drops its watches: unwatching would
+		 * cost six round trips per domain on the way out, and
+		 * libxenstore's unwatch filter leaks the events it discards.
+		 */
+		t->watched = false;
+		forget(e, t, false);
+	}
 	xs_conn_free(e->xs);
 	free(e);
 }
