@@ -35,7 +35,10 @@ struct engine *engine_new(struct event_base *base, const struct engine_config *c
 			  engine_publish_fn *publish, void *publish_ctx);
 void engine_free(struct engine *e);
 
-/* Connects to xenstore (retrying in the background) and adopts every domain. */
+/*
+ * Connects to xenstore (retrying in the background) and lists the domains;
+ * the loop then adopts them a slice per turn (stats: resync_pending).
+ */
 int engine_start(struct engine *e);
 
 /* Queries for the socket server (see server.h). */
