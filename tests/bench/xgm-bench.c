@@ -277,7 +277,7 @@ static int start_xgmd(struct bench *b, struct subject *s)
 	s->ctl = malloc(sizeof(*s->ctl));
 	if (!s->ctl)
 		return -ENOMEM;
-	/* xgmd says hello once its first pass over the domains is done. */
+	/* The hello can wait behind a slice of the first pass. */
 	v = client_connect(s->ctl, s->xgmd.socket);
 	while (!v && s->ctl->fd >= 0 && seconds_since(t0) < 120)
 		v = client_next(s->ctl, 1000);
@@ -287,13 +287,15 @@ static int start_xgmd(struct bench *b, struct subject *s)
 	}
 	yajl_tree_free(v);
 	while (seconds_since(t0) < 120) {
-		long long n;
+		long long n, pending;
 
+		/* The first pass is done when nothing is pending and every domain is known. */
 		v = client_call(s->ctl, "{\"cmd\":\"stats\",\"id\":1}");
 		n = stat_of(v, "domains");
+		pending = stat_of(v, "resync_pending");
 		if (v)
 			yajl_tree_free(v);
-		if (n >= (long long)b->opt.domains) {
+		if (pending == 0 && n >= (long long)b->opt.domains) {
 			s->start_s = seconds_since(t0);
 			return subscribe(b, s, true);
 		}
