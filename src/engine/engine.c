@@ -77,6 +77,7 @@ struct engine {
 	bool connect_pass;		/* the pending domids came with a connection */
 	uint32_t next_incarnation;
 	uint64_t seq;
+	yajl_gen gen;		/* every event is encoded here, one after another */
 	struct engine_stats stats;
 };
 
@@ -171,23 +172,19 @@ static int encode_event(yajl_gen g, const struct tracked *t, enum xgm_event kind
 static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 		    const char *const *changed, size_t n_changed)
 {
-	yajl_gen g = jsonw_new();
 	const char *text;
 	size_t len;
 
-	if (!g || encode_event(g, t, kind, e->seq + 1, changed, n_changed) < 0) {
+	if (encode_event(e->gen, t, kind, e->seq + 1, changed, n_changed) < 0) {
 		log_err("domain %u: cannot encode %s: out of memory", t->d->domid,
 			xgm_event_name(kind));
-		goto out;
+		return;
 	}
-	jsonw_text(g, &text, &len);
+	jsonw_text(e->gen, &text, &len);
 	e->seq++;
 	e->stats.events_published++;
-	/* The server ends the line; every subscriber gets these same bytes. */
+	/* The server copies the line and ends it; every subscriber gets these same bytes. */
 	e->publish(e->publish_ctx, t->d->domid, kind, e->seq, text, len);
-out:
-	if (g)
-		yajl_gen_free(g);
 }
 
 /* ---- reading a domain ---- */
@@ -842,7 +839,12 @@ struct engine *engine_new(struct event_base *base, const struct engine_config *c
 	e->publish = publish_fn;
 	e->publish_ctx = publish_ctx;
 	e->pass_ev = evtimer_new(base, on_pass_slice, e);
-	if (!e->pass_ev) {
+	e->gen = jsonw_new();
+	if (!e->pass_ev || !e->gen) {
+		if (e->pass_ev)
+			event_free(e->pass_ev);
+		if (e->gen)
+			yajl_gen_free(e->gen);
 		free(e);
 		return NULL;
 	}
@@ -861,6 +863,7 @@ void engine_free(struct engine *e)
 		return;
 	/* Perhaps in the middle of a pass: its next slice must not run. */
 	event_free(e->pass_ev);
+	yajl_gen_free(e->gen);
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
 		struct tracked *t = e->domains[domid];
 
@@ -883,11 +886,9 @@ void engine_free(struct engine *e)
 int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffer *out)
 {
 	struct engine *e = engine;
-	yajl_gen g = jsonw_new();
+	yajl_gen g = e->gen;
 	int r = 0;
 
-	if (!g)
-		return -ENOMEM;
 	for (unsigned int domid = 0; domid < DOMID_LIMIT && r == 0; domid++) {
 		struct tracked *t = e->domains[domid];
 		const char *text;
@@ -902,7 +903,6 @@ int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffe
 		if (evbuffer_add(out, text, len) < 0 || evbuffer_add(out, "\n", 1) < 0)
 			r = -ENOMEM;
 	}
-	yajl_gen_free(g);
 	return r;
 }
 
