@@ -15,6 +15,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "listener.h"
+#include "xgmd-test.h"
 
 #define MAX_STREAMS 256
 /* Longer lines are counted and skipped: events are far smaller. */
@@ -43,22 +44,6 @@ struct listener {
 	size_t n_samples, cap_samples;
 };
 
-static const char *str_at(yajl_val v, const char *a, const char *b, const char *c)
-{
-	const char *path[4] = { a, b, c, NULL };
-	yajl_val s = yajl_tree_get(v, path, yajl_t_string);
-
-	return s ? YAJL_GET_STRING(s) : NULL;
-}
-
-static long long int_at(yajl_val v, const char *a, const char *b, const char *c)
-{
-	const char *path[4] = { a, b, c, NULL };
-	yajl_val n = yajl_tree_get(v, path, yajl_t_number);
-
-	return n && YAJL_IS_INTEGER(n) ? YAJL_GET_INTEGER(n) : -1;
-}
-
 static void add_sample(struct listener *l, uint64_t ns)
 {
 	if (l->n_samples == l->cap_samples) {
@@ -77,8 +62,8 @@ static void add_sample(struct listener *l, uint64_t ns)
 static void measure_event(struct listener *l, yajl_val v, uint64_t now)
 {
 	struct marks *m = l->marks;
-	long long domid = int_at(v, "domain", "id", NULL);
-	long long mark = int_at(v, "data", "memory", "free_kib");
+	long long domid = json_int(v, "domain", "id");
+	long long mark = json_int(json_get(v, "data", "memory"), "free_kib", NULL);
 
 	if (domid < 1 || (unsigned long long)domid > m->n_domains || mark < 0)
 		return;
@@ -112,7 +97,7 @@ static void handle_line(struct listener *l, struct stream *s, char *line, size_t
 		l->counts.invalid++;
 		return;
 	}
-	type = str_at(v, "type", NULL, NULL);
+	type = json_str(v, "type", NULL);
 	if (type && strcmp(type, "event") == 0) {
 		l->counts.events++;
 		measure_event(l, v, monotonic_ns());

@@ -210,6 +210,20 @@ static long long stat_of(yajl_val reply, const char *key)
 	return json_int(json_get(reply, "engine", NULL), key, NULL);
 }
 
+/* From a stats reply's "engine" counters; the baseline has no "other". */
+static void requests_from(yajl_val stats, struct requests *req)
+{
+	long long other = stat_of(stats, "xenstore_other_requests");
+
+	*req = (struct requests){
+		.reads = (uint64_t)stat_of(stats, "xenstore_reads"),
+		.directories = (uint64_t)stat_of(stats, "xenstore_directories"),
+		.watches = (uint64_t)stat_of(stats, "xenstore_watches"),
+		.other = other > 0 ? (uint64_t)other : 0,
+		.watch_events = (uint64_t)stat_of(stats, "xenstore_watch_events"),
+	};
+}
+
 static int xgmd_requests(struct subject *s, struct requests *req)
 {
 	yajl_val v = client_call(s->ctl, "{\"cmd\":\"stats\",\"id\":2}");
@@ -220,13 +234,7 @@ static int xgmd_requests(struct subject *s, struct requests *req)
 			yajl_tree_free(v);
 		return -EPROTO;
 	}
-	*req = (struct requests){
-		.reads = (uint64_t)stat_of(v, "xenstore_reads"),
-		.directories = (uint64_t)stat_of(v, "xenstore_directories"),
-		.watches = (uint64_t)stat_of(v, "xenstore_watches"),
-		.other = (uint64_t)stat_of(v, "xenstore_other_requests"),
-		.watch_events = (uint64_t)stat_of(v, "xenstore_watch_events"),
-	};
+	requests_from(v, req);
 	yajl_tree_free(v);
 	return 0;
 }
@@ -251,12 +259,7 @@ static int baseline_requests(struct bench *b, struct subject *s, struct requests
 		fprintf(stderr, "xgm-bench: no counters from the baseline monitor\n");
 		return -EPROTO;
 	}
-	*req = (struct requests){
-		.reads = (uint64_t)stat_of(v, "xenstore_reads"),
-		.directories = (uint64_t)stat_of(v, "xenstore_directories"),
-		.watches = (uint64_t)stat_of(v, "xenstore_watches"),
-		.watch_events = (uint64_t)stat_of(v, "xenstore_watch_events"),
-	};
+	requests_from(v, req);
 	yajl_tree_free(v);
 	return 0;
 }
