@@ -23,6 +23,7 @@
 #include "sandbox-paths.h"
 
 #define GUEST_TIMEOUT_MS 10000
+#define KICK_RETRIES 1000	/* of 1 ms each, while xenstored's kick queue is full */
 
 struct guest {
 	unsigned int domid;
@@ -113,9 +114,21 @@ static void kick(struct guest *g)
 	char msg[32];
 	int n = snprintf(msg, sizeof(msg), SANDBOX_KICK_DOM_FMT, g->domid);
 
-	/* A full socket buffer means xenstored has kicks pending anyway. */
-	sendto(g->kick_fd, msg, (size_t)n, MSG_DONTWAIT,
-	       (struct sockaddr *)&g->evtchn, sizeof(g->evtchn));
+	/*
+	 * The shim turns queued kicks into pending bits whenever xenstored
+	 * looks, so a full queue is brief; but a kick dropped there would be
+	 * lost for good (oxenstored reads a ring only when kicked), so wait
+	 * for room rather than drop it. Xen's event channels never lose one.
+	 */
+	for (int tries = 0; tries < KICK_RETRIES; tries++) {
+		struct timespec ms = { .tv_nsec = 1000000 };
+
+		if (sendto(g->kick_fd, msg, (size_t)n, MSG_DONTWAIT,
+			   (struct sockaddr *)&g->evtchn, sizeof(g->evtchn)) >= 0 ||
+		    errno != EAGAIN)
+			return;
+		nanosleep(&ms, NULL);
+	}
 }
 
 static long now_ms(void)

@@ -7,7 +7,9 @@
 #define SANDBOX_SOCKET		"socket"	/* xenstored's UNIX socket (XENSTORED_PATH) */
 #define SANDBOX_PIDFILE		"xenstored.pid"
 #define SANDBOX_LOG		"xenstored.log"	/* xenstored's stdout and stderr */
-#define SANDBOX_TRACE		"xenstored.trace" /* xenstored -T, every request */
+#define SANDBOX_TRACE		"xenstored.trace" /* every request: -T, or oxenstored's access log */
+#define SANDBOX_OXENSTORED_CONF	"oxenstored.conf"
+#define SANDBOX_OXENSTORED_LOG	"oxenstored.log" /* oxenstored's own log (SANDBOX_LOG: its stderr) */
 #define SANDBOX_DOMAINS		"domains"	/* the domain table (domtable.h) */
 #define SANDBOX_DOMAINS_LOCK	"domains.lock"
 #define SANDBOX_XSD_PORT	"xsd_port"	/* stands for /proc/xen/xsd_port */
@@ -19,5 +21,6 @@
 /* Datagrams sent to SANDBOX_EVTCHN. */
 #define SANDBOX_KICK_VIRQ	"virq"		/* VIRQ_DOM_EXC: rescan domain states */
 #define SANDBOX_KICK_DOM_FMT	"dom %u"	/* the guest wrote to its ring */
+#define SANDBOX_KICK_AGAIN	"again"		/* the shim to itself: more ports are pending */
 
 #define SANDBOX_PAGE_SIZE	4096

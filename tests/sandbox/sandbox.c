@@ -36,11 +36,44 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+static const char *const flavour_names[] = {
+	[SANDBOX_C] = "c",
+	[SANDBOX_OCAML] = "ocaml",
+};
+
+const char *sandbox_flavour_name(enum sandbox_flavour flavour)
+{
+	return flavour_names[flavour];
+}
+
+int sandbox_flavour_parse(const char *name, enum sandbox_flavour *flavour)
+{
+	for (size_t i = 0; i < sizeof(flavour_names) / sizeof(flavour_names[0]); i++) {
+		if (strcmp(name, flavour_names[i]) == 0) {
+			*flavour = (enum sandbox_flavour)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void sandbox_set_flavour(struct sandbox_options *opts, enum sandbox_flavour flavour)
+{
+	opts->flavour = flavour;
+	opts->xenstored = flavour == SANDBOX_OCAML ? XGM_OXENSTORED_PATH : XGM_XENSTORED_PATH;
+}
+
 void sandbox_default_options(struct sandbox_options *opts)
 {
+	enum sandbox_flavour flavour = SANDBOX_C;
 	const char *env;
 
-	opts->xenstored = XGM_XENSTORED_PATH;
+	if ((env = getenv("XGM_XENSTORED_FLAVOUR")) && *env &&
+	    sandbox_flavour_parse(env, &flavour) < 0) {
+		sandbox_error("XGM_XENSTORED_FLAVOUR=%s: not a xenstored (c or ocaml)\n", env);
+		exit(2);
+	}
+	sandbox_set_flavour(opts, flavour);
 	opts->shim = XGM_FAKEHYP_PATH;
 	opts->trace = false;
 	opts->die_with_parent = false;
@@ -137,9 +170,33 @@ static void print_log_tail(const char *dir)
 	}
 }
 
+/*
+ * oxenstored takes its paths from a config file only. Debian's defaults
+ * (/etc/xen/oxenstored.conf) otherwise: the real quotas and permissions.
+ */
+static int write_oxenstored_conf(const char *dir, const struct sandbox_options *opts)
+{
+	char text[4 * PATH_MAX + 256];
+	int n;
+
+	n = snprintf(text, sizeof(text),
+		     "pid-file = %s/%s\n"
+		     "xenstored-kva = %s/%s\n"
+		     "xenstored-port = %s/%s\n"
+		     "xenstored-log-file = %s/%s\n"
+		     "access-log-file = %s/%s\n"
+		     "access-log-read-ops = true\n"
+		     "access-log-special-ops = true\n",
+		     dir, SANDBOX_PIDFILE, dir, SANDBOX_XSD_KVA, dir, SANDBOX_XSD_PORT,
+		     dir, SANDBOX_OXENSTORED_LOG, dir, SANDBOX_TRACE);
+	if (n >= (int)sizeof(text))
+		return -ENAMETOOLONG;
+	return write_file(dir, SANDBOX_OXENSTORED_CONF, text, (size_t)n);
+}
+
 static void exec_xenstored(const char *dir, const struct sandbox_options *opts)
 {
-	char log[PATH_MAX], pidfile[PATH_MAX], trace[PATH_MAX], sock[PATH_MAX];
+	char log[PATH_MAX], pidfile[PATH_MAX], trace[PATH_MAX], sock[PATH_MAX], conf[PATH_MAX];
 	char *argv[8];
 	int argc = 0, fd;
 
@@ -147,6 +204,7 @@ static void exec_xenstored(const char *dir, const struct sandbox_options *opts)
 	sandbox_file(pidfile, sizeof(pidfile), dir, SANDBOX_PIDFILE);
 	sandbox_file(trace, sizeof(trace), dir, SANDBOX_TRACE);
 	sandbox_file(sock, sizeof(sock), dir, SANDBOX_SOCKET);
+	sandbox_file(conf, sizeof(conf), dir, SANDBOX_OXENSTORED_CONF);
 
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd >= 0) {
@@ -170,13 +228,21 @@ static void exec_xenstored(const char *dir, const struct sandbox_options *opts)
 	if (chdir(dir) < 0)
 		_exit(127);
 
-	argv[argc++] = (char *)"xenstored";
+	argv[argc++] = (char *)(opts->flavour == SANDBOX_OCAML ? "oxenstored" : "xenstored");
 	argv[argc++] = (char *)"--no-fork";
-	argv[argc++] = (char *)"--pid-file";
-	argv[argc++] = pidfile;
-	if (opts->trace) {
-		argv[argc++] = (char *)"--trace-file";
-		argv[argc++] = trace;
+	if (opts->flavour == SANDBOX_OCAML) {
+		argv[argc++] = (char *)"--config-file";
+		argv[argc++] = conf;
+		/* Its access log is the trace; its own log goes to SANDBOX_LOG. */
+		if (!opts->trace)
+			argv[argc++] = (char *)"--no-access-log";
+	} else {
+		argv[argc++] = (char *)"--pid-file";
+		argv[argc++] = pidfile;
+		if (opts->trace) {
+			argv[argc++] = (char *)"--trace-file";
+			argv[argc++] = trace;
+		}
 	}
 	argv[argc] = NULL;
 	execv(opts->xenstored, argv);
@@ -222,8 +288,9 @@ int sandbox_start(const char *dir, const struct sandbox_options *opts)
 	if (r < 0)
 		return r;
 	if (access(opts->xenstored, X_OK) < 0) {
-		sandbox_error("%s: %s: the sandbox needs Debian's C xenstored "
-			      "(apt-get install xen-utils-4.17)\n", opts->xenstored, strerror(errno));
+		sandbox_error("%s: %s: the sandbox needs Debian's %s "
+			      "(apt-get install xen-utils-4.17)\n", opts->xenstored, strerror(errno),
+			      opts->flavour == SANDBOX_OCAML ? "oxenstored" : "C xenstored");
 		return -ENOENT;
 	}
 	if (access(opts->shim, R_OK) < 0) {
@@ -250,8 +317,11 @@ int sandbox_start(const char *dir, const struct sandbox_options *opts)
 	if (r == 0)
 		r = domtable_save(table, path);
 	free(table);
+	/* oxenstored parses the whole file as a number: no newline. */
 	if (r == 0)
-		r = write_file(dir, SANDBOX_XSD_PORT, "1\n", 2);
+		r = write_file(dir, SANDBOX_XSD_PORT, "1", 1);
+	if (r == 0 && opts->flavour == SANDBOX_OCAML)
+		r = write_oxenstored_conf(dir, opts);
 	if (r == 0)
 		r = write_file(dir, SANDBOX_XSD_KVA, page, sizeof(page));
 	if (r < 0) {

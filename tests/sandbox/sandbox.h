@@ -12,15 +12,33 @@
 
 #include "domtable.h"
 
+/* Which of Debian's two xenstoreds the sandbox runs. */
+enum sandbox_flavour {
+	SANDBOX_C,		/* xenstored, the C daemon */
+	SANDBOX_OCAML,		/* oxenstored: Debian's default, XenServer's and XCP-ng's */
+};
+
+/* "c" or "ocaml", as $XGM_XENSTORED_FLAVOUR and xgm-sandbox --xenstored spell them. */
+const char *sandbox_flavour_name(enum sandbox_flavour flavour);
+int sandbox_flavour_parse(const char *name, enum sandbox_flavour *flavour);
+
 struct sandbox_options {
-	const char *xenstored;	/* the daemon binary */
+	enum sandbox_flavour flavour;
+	const char *xenstored;	/* the daemon binary, of that flavour */
 	const char *shim;	/* libxgm-fakehyp.so */
 	bool trace;		/* xenstored -T <dir>/xenstored.trace */
 	bool die_with_parent;	/* for tests: xenstored ends when its starter does */
 };
 
-/* Defaults from the build, overridden by $XGM_XENSTORED and $XGM_SANDBOX_SHIM. */
+/*
+ * Defaults from the build, overridden by $XGM_XENSTORED_FLAVOUR (c, the
+ * default, or ocaml), $XGM_XENSTORED (the binary) and $XGM_SANDBOX_SHIM.
+ * Exits with a message on a flavour it does not know: a test must never
+ * run on a daemon other than the one it was asked for.
+ */
 void sandbox_default_options(struct sandbox_options *opts);
+/* Sets the flavour and that flavour's binary from the build. */
+void sandbox_set_flavour(struct sandbox_options *opts, enum sandbox_flavour flavour);
 
 int sandbox_file(char *buf, size_t size, const char *dir, const char *name);
 
