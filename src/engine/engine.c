@@ -189,25 +189,29 @@ static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 
 /* ---- reading a domain ---- */
 
-static int read_node(struct engine *e, struct keyset *keys, unsigned int domid,
-		     const char *rel, int depth);
-
 /*
  * Stores node rel, whose value was just read, into keys: a leaf's value,
  * or, for a node with children, its subtree (a write fires for the leaf,
  * an rm for the removed root). Agents write leaves, and xenstored makes the
  * nodes above them empty, so only an empty value needs a listing: that
  * saves a request per key. (A node with both a value and children is kept
- * as a leaf; a write below it still fires and is read.) Returns 0, -ENOENT
- * when the node is gone, -ENOTCONN, or -ENOSPC when the domain's limits
- * stop the walk.
+ * as a leaf; a write below it still fires and is read.)
+ *
+ * A node's own leaves are stored before any of its subdirectories is
+ * walked. The two xenstoreds list children in different orders (oxenstored
+ * sorts them), and a guest that floods one subdirectory must not push its
+ * other keys out of its limits on one daemon and not on the other.
+ *
+ * Returns 0, -ENOENT when the node is gone, -ENOTCONN, or -ENOSPC when the
+ * domain's limits stop the walk.
  */
 static int store_node(struct engine *e, struct keyset *keys, unsigned int domid,
 		      const char *rel, int depth, const char *value, unsigned int len)
 {
 	char path[KEYSET_PATH_MAX + 64];
-	unsigned int n = 0;
+	unsigned int n = 0, n_dirs = 0;
 	char **children = NULL;
+	bool *is_dir = NULL;
 	int err = 0, r = 0;
 
 	if (len == 0) {
@@ -225,17 +229,47 @@ static int store_node(struct engine *e, struct keyset *keys, unsigned int domid,
 		free(children);
 		return 0;
 	}
+	is_dir = calloc(n, sizeof(*is_dir));
+	if (!is_dir) {
+		free(children);
+		return -ENOMEM;
+	}
 	for (unsigned int i = 0; i < n && r != -ENOTCONN && r != -ENOSPC; i++) {
 		char child[KEYSET_PATH_MAX + 1];
+		unsigned int child_len;
+		char *child_value;
 
 		if (snprintf(child, sizeof(child), "%s/%s", rel, children[i]) >= (int)sizeof(child))
 			continue;
-		r = read_node(e, keys, domid, child, depth + 1);
-		if (r == -ENOENT)	/* removed while we walked */
+		home_path(path, sizeof(path), domid, child);
+		child_value = xs_conn_read(e->xs, path, &child_len, &err);
+		if (!child_value) {
+			r = err == -ENOENT ? 0 : err;	/* removed while we walked */
+			continue;
+		}
+		e->stats.keys_read++;
+		if (child_len == 0) {
+			is_dir[i] = true;
+			n_dirs++;
+		} else {
+			r = keyset_set(keys, child, child_value, child_len);
+			r = r < 0 ? r : 0;
+		}
+		free(child_value);
+	}
+	for (unsigned int i = 0; i < n && n_dirs > 0 && r != -ENOTCONN && r != -ENOSPC; i++) {
+		char child[KEYSET_PATH_MAX + 1];
+
+		if (!is_dir[i])
+			continue;
+		snprintf(child, sizeof(child), "%s/%s", rel, children[i]);
+		r = store_node(e, keys, domid, child, depth + 1, "", 0);
+		if (r == -ENOENT)
 			r = 0;
 	}
+	free(is_dir);
 	free(children);
-	return r == -ENOENT ? 0 : r;
+	return r;
 }
 
 /* Reads node rel and stores it (see store_node). */
