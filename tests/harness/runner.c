@@ -69,6 +69,7 @@ struct runner {
 	bool keep;
 	char dir[PATH_MAX];
 	bool own_sandbox;
+	enum sandbox_flavour flavour;	/* the sandbox's xenstored, for on FLAVOUR { } */
 	struct xs_handle *xs;
 	struct xgmd xgmd;
 	struct client *client;
@@ -812,6 +813,13 @@ static int exec_step(struct runner *r, const struct scn_step *s, const struct sc
 	}
 	case SCN_SHUFFLE:
 		return exec_shuffle(r, s, it);
+	case SCN_ON: {
+		enum sandbox_flavour flavour;
+
+		if (sandbox_flavour_parse(s->name, &flavour) < 0)
+			return report(r, s, NULL, NULL, "on %s: not a xenstored (c or ocaml)", s->name);
+		return flavour == r->flavour ? exec_block(r, &s->body, it) : 0;
+	}
 	case SCN_EXPECT: case SCN_WAIT_FOR:
 		return checked(r, expect_event(r, s, it));
 	case SCN_EXPECT_NONE:
@@ -1095,6 +1103,7 @@ int main(int argc, char **argv)
 		.slack = 0.25, .awaiting = -1, .show = true, .failed_line = -1, .expect_fail = -1,
 	};
 	struct runner *r = &runner;
+	struct sandbox_options sandbox;
 	char error[SCN_ERROR_MAX], *end;
 	double timescale = 0;
 	int opt, ret;
@@ -1180,6 +1189,8 @@ int main(int argc, char **argv)
 	r->scale = timescale > 0 ? timescale : r->scn.timescale;
 	r->rng = r->scn.seed * 0x9e3779b97f4a7c15ULL + 1;
 	r->own_sandbox = r->dir[0] == '\0';
+	sandbox_default_options(&sandbox);
+	r->flavour = sandbox.flavour;
 	r->client = calloc(1, sizeof(*r->client));
 	if (!r->client) {
 		perror("xgm-scenario");

@@ -44,6 +44,7 @@ static const char *const kind_names[] = {
 	[SCN_XENSTORED_START] = "xenstored-start", [SCN_WRITE] = "write", [SCN_GUEST] = "guest",
 	[SCN_RM] = "rm", [SCN_GUEST_RM] = "guest-rm", [SCN_TX_BEGIN] = "tx-begin",
 	[SCN_TX_END] = "tx-end", [SCN_REPEAT] = "repeat", [SCN_SHUFFLE] = "shuffle",
+	[SCN_ON] = "on",
 	[SCN_EXPECT] = "expect", [SCN_WAIT_FOR] = "wait-for",
 	[SCN_EXPECT_NONE] = "expect-none", [SCN_EXPECT_GET] = "expect-get",
 	[SCN_EXPECT_STATS] = "expect-stats",
@@ -676,7 +677,10 @@ static bool is_event_name(const char *s)
 static int parse_block(struct parser *p, struct scn_block *b, struct ctx ctx, unsigned int open_line);
 static int parse_words(struct parser *p, struct scn_block *b, char **tok, size_t n, struct ctx ctx);
 
-/* repeat N { ... } and shuffle { ... }: a body on the lines below, or on this line before '}'. */
+/*
+ * repeat N { ... }, shuffle { ... } and on FLAVOUR { ... }: a body on the
+ * lines below, or on this line before '}'.
+ */
 static int parse_body(struct parser *p, struct scn_step *s, char **tok, size_t n, struct ctx ctx)
 {
 	struct ctx inner = ctx;
@@ -688,7 +692,7 @@ static int parse_body(struct parser *p, struct scn_step *s, char **tok, size_t n
 	inner.depth++;
 	if (s->kind == SCN_REPEAT)
 		inner.vars[inner.n_vars++] = s->var;
-	else
+	else if (s->kind == SCN_SHUFFLE)
 		inner.in_shuffle = true;
 	if (n == 1)
 		return parse_block(p, &s->body, inner, p->line);
@@ -723,6 +727,7 @@ static const struct keyword keywords[] = {
 	{ "tx-end", SCN_TX_END, 1, 2 },
 	{ "repeat", SCN_REPEAT, 2, MAX_TOKENS },
 	{ "shuffle", SCN_SHUFFLE, 1, MAX_TOKENS },
+	{ "on", SCN_ON, 2, MAX_TOKENS },
 	{ "expect", SCN_EXPECT, 4, MAX_TOKENS },
 	{ "wait-for", SCN_WAIT_FOR, 4, MAX_TOKENS },
 	{ "expect-none", SCN_EXPECT_NONE, 3, 3 },
@@ -733,7 +738,7 @@ static const struct keyword keywords[] = {
 static const char usage_lines[] =
 	"steps: at T | after D | note TEXT | create DOMID [NAME] | release|shutdown|crash|dying|destroy DOMID"
 	" | write|guest DOMID PATH VALUE [fails] | rm|guest-rm DOMID PATH [fails] | tx-begin DOMID"
-	" | tx-end DOMID [abort] | xenstored-stop | xenstored-start | repeat N [as X] { | shuffle { | expect|wait-for EVENT DOMID within S [MATCH...]"
+	" | tx-end DOMID [abort] | xenstored-stop | xenstored-start | repeat N [as X] { | shuffle { | on c|ocaml { | expect|wait-for EVENT DOMID within S [MATCH...]"
 	" | expect-none DOMID for S | expect-get DOMID MATCH... | expect-stats MATCH..."
 	" | timescale F | seed N | config KEY=VALUE";
 
@@ -890,6 +895,13 @@ static int parse_words(struct parser *p, struct scn_block *b, char **tok, size_t
 		break;
 	case SCN_SHUFFLE:
 		r = parse_body(p, &s, arg, nargs, ctx);
+		break;
+	case SCN_ON:
+		/* The runner knows the flavours; the language only names one. */
+		if (!(s.name = strdup(arg[0])))
+			r = oom(p);
+		else
+			r = parse_body(p, &s, arg + 1, nargs - 1, ctx);
 		break;
 	case SCN_EXPECT: case SCN_WAIT_FOR:
 		if (!is_event_name(arg[0])) {

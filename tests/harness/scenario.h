@@ -100,6 +100,7 @@ enum scn_kind {
 	SCN_TX_END,		/* tx-end DOMID [abort] */
 	SCN_REPEAT,		/* repeat N [as X] { ... } */
 	SCN_SHUFFLE,		/* shuffle { ... }: the body's steps once each, in a seeded random order */
+	SCN_ON,			/* on FLAVOUR { ... }: the body, only on that xenstored (c, ocaml) */
 	SCN_EXPECT,		/* expect EVENT DOMID within S [match...]: the next event about DOMID */
 	SCN_WAIT_FOR,		/* wait-for EVENT DOMID within S [match...]: skips others until one matches */
 	SCN_EXPECT_NONE,	/* expect-none DOMID for S */
@@ -119,14 +120,14 @@ struct scn_step {
 	unsigned int line;		/* 1-based, in the scenario file */
 	unsigned int domid;
 	double seconds;			/* at, after, within, for */
-	char *name;			/* create's NAME (may be NULL), expect's EVENT, note's text */
+	char *name;			/* create's NAME (may be NULL), expect's EVENT, note's text, on's FLAVOUR */
 	struct scn_text path;		/* relative to /local/domain/DOMID unless it starts with '/' */
 	struct scn_text value;
 	bool fails;			/* write/guest/rm/guest-rm ... fails: xenstored must refuse it */
 	bool abort;			/* tx-end DOMID abort */
 	unsigned long count;		/* repeat */
 	char var;			/* repeat: its variable's name, 'i' unless "as X" */
-	struct scn_block body;		/* repeat, shuffle */
+	struct scn_block body;		/* repeat, shuffle, on */
 	struct scn_match *matches;
 	size_t n_matches;
 };

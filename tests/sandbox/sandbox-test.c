@@ -17,6 +17,14 @@
 #include "sandbox.h"
 #include "sandbox-test.h"
 
+enum sandbox_flavour sandbox_test_flavour(void)
+{
+	struct sandbox_options opts;
+
+	sandbox_default_options(&opts);
+	return opts.flavour;
+}
+
 void sandbox_test_start(char *dir)
 {
 	struct sandbox_options opts;

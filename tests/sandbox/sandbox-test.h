@@ -7,6 +7,11 @@
 #include <stdbool.h>
 #include <xenstore.h>
 
+#include "sandbox.h"
+
+/* The xenstored the tests run on ($XGM_XENSTORED_FLAVOUR). */
+enum sandbox_flavour sandbox_test_flavour(void);
+
 /* Starts a sandbox in a fresh /tmp directory written to dir (PATH_MAX). Exits 77 (skip) without xenstored. */
 void sandbox_test_start(char *dir);
 /* Stops it and removes the directory. */
