@@ -217,8 +217,13 @@ static int store_node(struct engine *e, struct keyset *keys, unsigned int domid,
 	if (len == 0) {
 		home_path(path, sizeof(path), domid, rel);
 		children = xs_conn_directory(e->xs, path, &n, &err);
+		/*
+		 * A listing larger than a message (oxenstored sends those, and a
+		 * guest can make one): its keys are left out, and the walk goes
+		 * on with the rest of the domain.
+		 */
 		if (!children)
-			return err;
+			return err == -EMSGSIZE ? 0 : err;
 	}
 	if (n == 0) {
 		free(children);
@@ -1011,6 +1016,7 @@ int engine_stats(void *engine, yajl_gen g)
 	r |= stat_int(g, "xenstore_watches", xs->watches);
 	r |= stat_int(g, "xenstore_other_requests", xs->other_requests);
 	r |= stat_int(g, "xenstore_watch_events", xs->events);
+	r |= stat_int(g, "xenstore_request_resets", xs->request_handle_resets);
 	return r ? -ENOMEM : 0;
 }
 

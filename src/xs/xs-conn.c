@@ -10,6 +10,7 @@
  * itself (docs/benchmarks.md measures the difference).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,28 +70,55 @@ static bool is_transport_error(int err)
 	       err == EIO || err == ENOTCONN;
 }
 
-static int request_failed(struct xs_conn *conn, int err)
+/* One cheap round trip: does this handle still get answers? */
+static bool handle_answers(struct xs_conn *conn, struct xs_handle *h)
+{
+	char *path = xs_get_domain_path(h, 0);
+
+	conn->stats.other_requests++;
+	free(path);
+	return path != NULL;
+}
+
+/*
+ * Opens a new request handle. True when it gets answers: xenstored is
+ * alive and broke only the old one, in answer to its request: oxenstored
+ * sends a listing larger than one message, which libxenstore cannot read
+ * (a guest can make one in its own home). The watches are on the other
+ * handle and lose nothing.
+ */
+static bool reset_request_handle(struct xs_conn *conn)
+{
+	xs_close(conn->req);
+	conn->req = xs_open(0);
+	if (!conn->req || !handle_answers(conn, conn->req))
+		return false;
+	/* A guest can cause this at will: log the 1st, 2nd, 4th, 8th... */
+	conn->stats.request_handle_resets++;
+	if ((conn->stats.request_handle_resets & (conn->stats.request_handle_resets - 1)) == 0)
+		log_warning("xenstore: an answer could not be read (a listing larger than a "
+			    "message?); request connection reopened (%" PRIu64 " times so far)",
+			    conn->stats.request_handle_resets);
+	return true;
+}
+
+/* A request on h failed with err: an answer, or what became of the connection. */
+static int request_failed(struct xs_conn *conn, struct xs_handle *h, int err)
 {
 	/*
 	 * libxenstore fails the request in flight with EINVAL when the socket
 	 * closes, and xenstored answers EINVAL to a bad path (which we do not
-	 * send: every path we use came from xenstored). One cheap round trip
-	 * tells the two apart.
+	 * send: every path we use came from xenstored). A round trip on the
+	 * same handle tells the two apart.
 	 */
-	if (err == EINVAL && conn->req) {
-		char *path = xs_get_domain_path(conn->req, 0);
-
-		conn->stats.other_requests++;
-		free(path);
-		if (path)
-			return -EINVAL;
-		err = errno;
-	}
-	if (is_transport_error(err)) {
-		mark_lost(conn);
-		return -ENOTCONN;
-	}
-	return -err;
+	if (!is_transport_error(err) && err != E2BIG)
+		return -err;
+	if (err == EINVAL && handle_answers(conn, h))
+		return -EINVAL;
+	if (h == conn->req && reset_request_handle(conn))
+		return -EMSGSIZE;
+	mark_lost(conn);
+	return -ENOTCONN;
 }
 
 static void dispatch_events(struct xs_conn *conn)
@@ -223,7 +251,7 @@ char *xs_conn_read(struct xs_conn *conn, const char *path, unsigned int *len, in
 	conn->stats.reads++;
 	value = xs_read(conn->req, XBT_NULL, path, len);
 	if (!value)
-		*err = request_failed(conn, errno);
+		*err = request_failed(conn, conn->req, errno);
 	return value;
 }
 
@@ -238,7 +266,7 @@ char **xs_conn_directory(struct xs_conn *conn, const char *path, unsigned int *n
 	conn->stats.directories++;
 	names = xs_directory(conn->req, XBT_NULL, path, num);
 	if (!names)
-		*err = request_failed(conn, errno);
+		*err = request_failed(conn, conn->req, errno);
 	return names;
 }
 
@@ -248,7 +276,7 @@ int xs_conn_watch(struct xs_conn *conn, const char *path, const char *token)
 		return -ENOTCONN;
 	conn->stats.watches++;
 	if (!xs_watch(conn->xs, path, token))
-		return errno == EEXIST ? 0 : request_failed(conn, errno);
+		return errno == EEXIST ? 0 : request_failed(conn, conn->xs, errno);
 	return 0;
 }
 
@@ -258,7 +286,7 @@ int xs_conn_unwatch(struct xs_conn *conn, const char *path, const char *token)
 		return -ENOTCONN;
 	conn->stats.other_requests++;
 	if (!xs_unwatch(conn->xs, path, token))
-		return errno == ENOENT ? 0 : request_failed(conn, errno);
+		return errno == ENOENT ? 0 : request_failed(conn, conn->xs, errno);
 	return 0;
 }
 
@@ -272,6 +300,6 @@ int xs_conn_is_introduced(struct xs_conn *conn, unsigned int domid)
 	errno = 0;
 	introduced = xs_is_domain_introduced(conn->req, domid);
 	if (!introduced && errno)
-		return request_failed(conn, errno);
+		return request_failed(conn, conn->req, errno);
 	return introduced;
 }

@@ -36,6 +36,7 @@ struct xs_conn_stats {
 	uint64_t other_requests;
 	uint64_t events;
 	uint64_t reconnects;
+	uint64_t request_handle_resets;	/* a request broke its handle (-EMSGSIZE) */
 };
 
 /* Connects at once and retries with backoff on failure. NULL on ENOMEM. */
@@ -48,8 +49,10 @@ const struct xs_conn_stats *xs_conn_stats(const struct xs_conn *conn);
 
 /*
  * Synchronous requests on the live handle. On failure they return NULL or
- * a negative errno: -ENOENT and -EACCES are answers; -ENOTCONN means the
- * connection is (now) down and lost() has been scheduled.
+ * a negative errno: -ENOENT and -EACCES are answers; -EMSGSIZE means that
+ * xenstored's answer could not be read (oxenstored's oversize listings) and
+ * the request handle was replaced, the connection still up; -ENOTCONN
+ * means the connection is (now) down and lost() has been scheduled.
  */
 /* The value, NUL-terminated, malloc'ed (the caller frees); *len excludes the NUL. */
 char *xs_conn_read(struct xs_conn *conn, const char *path, unsigned int *len, int *err);

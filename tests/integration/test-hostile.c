@@ -111,6 +111,65 @@ static void test_hostile_guest_and_neighbour(void **state)
 	yajl_tree_free(v);
 }
 
+/*
+ * A directory in a guest's home whose listing is larger than one xenstore
+ * message. The C daemon serves it in parts; oxenstored sends it oversize,
+ * which breaks the libxenstore handle that asked. Either way xgmd keeps
+ * its connection and its watches: the neighbour's next change is
+ * published, and the guest's other keys are.
+ */
+static void test_oversize_directory(void **state)
+{
+	char name[128], path[256];
+	long long connects, resets;
+	struct client q;
+	yajl_val v;
+
+	assert_int_equal(sandbox_domain_create(dir, xs, 42, "big", true), 0);
+	v = client_wait_event(&sub, "domain.new", 42, TIMEOUT_MS);
+	assert_non_null(v);
+	yajl_tree_free(v);
+	v = client_connect(&q, daemon_.socket);
+	assert_non_null(v);
+	yajl_tree_free(v);
+	v = client_call(&q, "{\"cmd\":\"stats\",\"id\":1}");
+	connects = json_int(json_get(v, "engine", NULL), "xenstore_connects", NULL);
+	yajl_tree_free(v);
+
+	/* 60 names of 100 bytes: about 6 KiB. dom0 writes them: on the C daemon
+	 * a guest could not, its directory's entry quota stops it first. */
+	memset(name, 'n', sizeof(name));
+	for (int i = 0; i < 60; i++) {
+		snprintf(path, sizeof(path), "/local/domain/42/data/big/%.96s%04d", name, i);
+		assert_true(xs_write(xs, XBT_NULL, path, "1", 1));
+	}
+	/* An empty write to the directory itself: xgmd must list it. */
+	assert_true(xs_write(xs, XBT_NULL, "/local/domain/42/data/big", "", 0));
+	assert_int_equal(sandbox_test_guest(dir, 42, "data/os_distro", "appliance"), 0);
+	v = client_wait_event(&sub, "domain.metrics", 42, TIMEOUT_MS);
+	assert_non_null(v);
+	assert_string_equal(json_str(json_get(v, "data", "os_version"), "distro", NULL), "appliance");
+	yajl_tree_free(v);
+
+	assert_int_equal(sandbox_test_guest(dir, 41, "data/os_distro", "neighbourly"), 0);
+	v = client_wait_event(&sub, "domain.metrics", 41, TIMEOUT_MS);
+	assert_non_null(v);
+	assert_string_equal(json_str(json_get(v, "data", "os_version"), "distro", NULL), "neighbourly");
+	yajl_tree_free(v);
+
+	v = client_call(&q, "{\"cmd\":\"stats\",\"id\":2}");
+	assert_non_null(v);
+	assert_int_equal(json_int(json_get(v, "engine", NULL), "xenstore_connects", NULL), connects);
+	resets = json_int(json_get(v, "engine", NULL), "xenstore_request_resets", NULL);
+	/* Only oxenstored breaks the handle; xgmd replaced it and went on. */
+	if (sandbox_test_flavour() == SANDBOX_OCAML)
+		assert_true(resets >= 1);
+	else
+		assert_int_equal(resets, 0);
+	yajl_tree_free(v);
+	client_close(&q);
+}
+
 static void test_hostile_client_lines(void **state)
 {
 	char *long_line;
@@ -156,6 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostile_guest_and_neighbour),
+		cmocka_unit_test(test_oversize_directory),
 		cmocka_unit_test(test_hostile_client_lines),
 	};
 
