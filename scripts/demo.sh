@@ -3,8 +3,28 @@
 # xenstore sandbox (Debian's real xenstored), and has xgm-scenario replay
 # the demo's guests (tests/scenarios/demo.scn) against an xgmd it starts
 # there, checking every event, while xgmctl monitor shows them as they come.
+#
+#   scripts/demo.sh [--xenstored c|ocaml]
+#
+# --xenstored ocaml runs it on oxenstored, Debian's default xenstored and
+# XenServer's and XCP-ng's; c (the default) on the C xenstored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+flavour=${XGM_XENSTORED_FLAVOUR:-c}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--xenstored) flavour=${2:-}; shift 2 || { echo "usage: $0 [--xenstored c|ocaml]" >&2; exit 2; } ;;
+	--xenstored=*) flavour=${1#*=}; shift ;;
+	*) echo "usage: $0 [--xenstored c|ocaml]" >&2; exit 2 ;;
+	esac
+done
+case $flavour in
+c) daemon="Debian's C xenstored" ;;
+ocaml) daemon="Debian's oxenstored (its default, and XenServer's and XCP-ng's)" ;;
+*) echo "$0: --xenstored $flavour: c or ocaml" >&2; exit 2 ;;
+esac
+export XGM_XENSTORED_FLAVOUR=$flavour
 
 scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
@@ -34,7 +54,7 @@ bold() { printf '\033[1m%s\033[0m\n' "$*"; }
 "$SB" stop >/dev/null 2>&1 || true
 "$SB" start >/dev/null
 rm -f "$SOCK"
-bold "== A xenstore sandbox in $XGM_SANDBOX_DIR: Debian's real xenstored, no hypervisor."
+bold "== A xenstore sandbox in $XGM_SANDBOX_DIR: $daemon, no hypervisor."
 bold "== xgm-scenario starts xgmd in it and replays $SCENARIO: the toolstack and four guests"
 bold "   writing as their agents do. xgmctl monitor prints each event xgmd publishes (JSON)."
 

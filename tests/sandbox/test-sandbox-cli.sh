@@ -22,8 +22,17 @@ out=$(XGM_XENSTORED=/nonexistent/xenstored "$SB" start 2>&1)
 check "a missing xenstored is refused" test $? -ne 0
 check "... naming the package" grep -q "xen-utils-4.17" <<<"$out"
 
+case ${XGM_XENSTORED_FLAVOUR:-c} in
+ocaml) daemon=oxenstored other=c ;;
+*) daemon=xenstored other=ocaml ;;
+esac
 check "start" "$SB" start
 check "status says running" "$SB" status
+check "... the daemon of \$XGM_XENSTORED_FLAVOUR: $daemon" bash -c "'$SB' status | grep -q '($daemon pid'"
+out=$("$SB" start --xenstored $other 2>&1)
+check "a second start in the same directory is refused, whatever the daemon" grep -q "already running" <<<"$out"
+out=$("$SB" start --xenstored java 2>&1)
+check "an unknown daemon is refused" grep -q "c or ocaml" <<<"$out"
 out=$("$SB" start 2>&1)
 check "a second start in the same directory is refused" grep -q "already running" <<<"$out"
 export $("$SB" env)

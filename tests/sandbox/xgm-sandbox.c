@@ -20,7 +20,10 @@ static const char usage_text[] =
 	"\n"
 	"The sandbox directory is -d DIR or $XGM_SANDBOX_DIR.\n"
 	"\n"
-	"  start [--trace]        start xenstored (with --trace, log every request)\n"
+	"  start [--xenstored c|ocaml] [--trace]\n"
+	"                         start xenstored: the C one (default, or\n"
+	"                         $XGM_XENSTORED_FLAVOUR) or oxenstored; with\n"
+	"                         --trace, log every request\n"
 	"  stop                   stop it\n"
 	"  status                 say whether it runs (exit 0) or not (exit 1)\n"
 	"  env                    print the XENSTORED_PATH that reaches it\n"
@@ -40,6 +43,23 @@ static const char usage_text[] =
 	"  guest DOMID read PATH\n"
 	"  guest DOMID write PATH VALUE\n"
 	"  guest DOMID rm PATH\n";
+
+/* Which daemon runs: "xenstored" or "oxenstored", from /proc. */
+static const char *process_name(int pid)
+{
+	static char name[64];
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (!f || !fgets(name, sizeof(name), f))
+		snprintf(name, sizeof(name), "xenstored");
+	if (f)
+		fclose(f);
+	name[strcspn(name, "\n")] = '\0';
+	return name;
+}
 
 static int usage(void)
 {
@@ -193,12 +213,22 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "start") == 0) {
 		struct sandbox_options opts;
+		enum sandbox_flavour flavour;
 
 		sandbox_default_options(&opts);
-		if (argc == 1 && strcmp(argv[0], "--trace") == 0)
-			opts.trace = true;
-		else if (argc != 0)
-			return usage();
+		for (int i = 0; i < argc; i++) {
+			if (strcmp(argv[i], "--trace") == 0) {
+				opts.trace = true;
+			} else if (strcmp(argv[i], "--xenstored") == 0 && i + 1 < argc) {
+				if (sandbox_flavour_parse(argv[++i], &flavour) < 0) {
+					fprintf(stderr, "xgm-sandbox: --xenstored %s: c or ocaml\n", argv[i]);
+					return 2;
+				}
+				sandbox_set_flavour(&opts, flavour);
+			} else {
+				return usage();
+			}
+		}
 		return sandbox_start(dir, &opts) < 0;
 	}
 	if (strcmp(cmd, "stop") == 0)
@@ -210,7 +240,7 @@ int main(int argc, char **argv)
 			printf("stopped\n");
 			return 1;
 		}
-		printf("running (xenstored pid %d)\n", pid);
+		printf("running (%s pid %d)\n", process_name(pid), pid);
 		return 0;
 	}
 	if (strcmp(cmd, "env") == 0) {
