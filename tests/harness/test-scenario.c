@@ -312,6 +312,24 @@ static void test_shuffle(void **state)
 	assert_error("shuffle {\ntx-begin 5\ntx-end 5\n}\n", "t.scn:2:", "shuffle");
 }
 
+static void test_on_flavour(void **state)
+{
+	assert_int_equal(parse("on ocaml {\n guest 5 data/a fill(2049,x) fails\n expect-none 5 for 1\n}\n"
+			       "on c { guest 5 data/a fill(2016,x) fails }\n"), 0);
+	assert_int_equal(scn.steps.n, 2);
+	assert_int_equal(scn.steps.steps[0].kind, SCN_ON);
+	assert_string_equal(scn.steps.steps[0].name, "ocaml");
+	assert_int_equal(scn.steps.steps[0].body.n, 2);
+	assert_string_equal(scn.steps.steps[1].name, "c");
+	assert_true(scn.steps.steps[1].body.steps[0].fails);
+	scenario_free(&scn);
+	/* Its body sees the enclosing repeat's variable; at T stays out of blocks. */
+	assert_int_equal(parse("repeat 2 { on c { guest 5 data/k$i 1 } }\n"), 0);
+	scenario_free(&scn);
+	assert_error("on c {\nat 1 guest 5 a 1\n}\n", "t.scn:2:", "block");
+	assert_error("on c guest 5 a 1\n", "t.scn:1:", "{");
+}
+
 static void test_transactions(void **state)
 {
 	assert_int_equal(parse("tx-begin 5\nguest-rm 5 attr/vif/0/ipv4\nguest 5 attr/vif/0/ipv4/0 10.0.0.2\n"
@@ -462,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_nested_repeats),
 		cmocka_unit_test(test_variables_in_expectations),
 		cmocka_unit_test(test_shuffle),
+		cmocka_unit_test(test_on_flavour),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_expectations),
 		cmocka_unit_test(test_directives),
