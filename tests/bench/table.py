@@ -2,6 +2,7 @@
 """Renders xgm-bench --json files as the Markdown tables of docs/benchmarks.md.
 
 usage: table.py RUN.json [RUN.json ...]
+       table.py --compare C.json OCAML.json    the two xenstoreds side by side
 """
 import json
 import sys
@@ -46,11 +47,63 @@ def start_table(run):
     return out
 
 
+def daemon(run):
+    return {"c": "C", "ocaml": "oxenstored"}.get(run["workload"].get("xenstored", "c"))
+
+
+def compare_table(a, b):
+    """One row per subject and phase: each figure for run a, then run b."""
+    na, nb = daemon(a), daemon(b)
+    wa, wb = a["workload"], b["workload"]
+    out = [f"**{wa['domains']} domains**; one dom0 read costs {na} "
+           f"{wa['dom0_read_xenstored_cpu_us']:.0f} µs of CPU and {nb} "
+           f"{wb['dom0_read_xenstored_cpu_us']:.0f} µs.", "",
+           f"| subject | phase | subs | CPU ms per 1k writes, {na} / {nb} | "
+           f"daemon's ms per 1k | ratio | requests per write | latency p50 ms | p99 ms |",
+           "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    phases_b = {(s["name"], p["phase"], p["subscribers"]): p
+                for s in b["subjects"] for p in s["phases"]}
+
+    def pair(x, y, digits):
+        return f"{f(x, digits)} / {f(y, digits)}"
+    for s in a["subjects"]:
+        for p in s["phases"]:
+            q = phases_b.get((s["name"], p["phase"], p["subscribers"]))
+            if q is None:
+                continue
+            out.append(
+                f"| {s['name']} | {p['phase']} | {p['subscribers']} | "
+                f"{pair(p['cpu_ms_per_1k_writes'], q['cpu_ms_per_1k_writes'], 1)} | "
+                f"{pair(p['xenstored_cpu_ms_per_1k_writes'], q['xenstored_cpu_ms_per_1k_writes'], 1)} | "
+                f"{pair(p['cpu_ratio_to_xenstored'], q['cpu_ratio_to_xenstored'], 2)} | "
+                f"{pair(p['requests_per_write'], q['requests_per_write'], 2)} | "
+                f"{pair(p['latency_ms']['p50'], q['latency_ms']['p50'], 2)} | "
+                f"{pair(p['latency_ms']['p99'], q['latency_ms']['p99'], 2)} |")
+    subjects_b = {s["name"]: s for s in b["subjects"]}
+    out += ["", f"| subject | adopt at start, s, {na} / {nb} | daemon's CPU meanwhile, s | "
+            "resync after restart, s | peak resident, KiB |", "|---|--:|--:|--:|--:|"]
+    for s in a["subjects"]:
+        t = subjects_b.get(s["name"])
+        if t is None:
+            continue
+        out.append(
+            f"| {s['name']} | {pair(s['start_resync_seconds'], t['start_resync_seconds'], 2)} | "
+            f"{pair(s['start_xenstored_cpu_seconds'], t['start_xenstored_cpu_seconds'], 2)} | "
+            f"{pair(s.get('restart_resync_seconds'), t.get('restart_resync_seconds'), 2)} | "
+            f"{s['peak_rss_kib']} / {t['peak_rss_kib']} |")
+    return out
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        runs = [json.load(open(path)) for path in sys.argv[2:]]
+        print("\n".join(compare_table(*runs)))
+        return
     for path in sys.argv[1:]:
         run = json.load(open(path))
         m = run["machine"]
-        print(f"From `{path}` ({m['cpus']} × {m['cpu']}, Linux {m['kernel']}):\n")
+        print(f"From `{path}`, on {daemon(run)} "
+              f"({m['cpus']} × {m['cpu']}, Linux {m['kernel']}):\n")
         print("\n".join(phases_table(run)))
         print()
         print("\n".join(start_table(run)))

@@ -745,6 +745,7 @@ static int write_json(const struct bench *b)
 	gen_machine(g);
 	gen_key(g, "workload");
 	yajl_gen_map_open(g);
+	gen_str(g, "xenstored", sandbox_flavour_name(b->sb.flavour));
 	gen_int(g, "domains", o->domains);
 	gen_int(g, "keys_per_domain", o->keys);
 	gen_int(g, "agent_writes", o->agent_writes);
@@ -980,6 +981,7 @@ static int setup(struct bench *b)
 	t0 = monotonic_ns();
 	r = workload_populate(b->load, o->keys);
 	b->populate_s = seconds_since(t0);
+	printf("xgm-bench: on %s\n", b->sb.flavour == SANDBOX_OCAML ? "oxenstored" : "the C xenstored");
 	printf("xgm-bench: %u domains created in %.2f s; their agents wrote %u keys each in %.2f s\n",
 	       o->domains, b->create_s, o->keys, b->populate_s);
 	if (r == 0)
