@@ -1,7 +1,9 @@
 #!/bin/bash
 # Runs every test: installs what is missing, builds with warnings as errors,
 # runs the whole suite, then again under AddressSanitizer and UBSan, and
-# prints one summary line: "N passed, N failed".
+# prints one summary line: "N passed, N failed, N skipped". Every test that
+# needs a xenstored is registered once per daemon (NAME@c, NAME@ocaml), so
+# each build runs it on the C xenstored and on oxenstored.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
