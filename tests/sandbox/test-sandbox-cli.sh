@@ -7,7 +7,11 @@ check() {	# check DESCRIPTION COMMAND... : the command must succeed
 	local what=$1; shift
 	if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fails=$((fails + 1)); fi
 }
-[ -x /usr/lib/xen-4.17/bin/xenstored ] || { echo "skip: xen-utils-4.17 is not installed"; exit 77; }
+case ${XGM_XENSTORED_FLAVOUR:-c} in
+ocaml) daemon=oxenstored other=c ;;
+*) daemon=xenstored other=ocaml ;;
+esac
+[ -x /usr/lib/xen-4.17/bin/$daemon ] || { echo "skip: xen-utils-4.17 is not installed"; exit 77; }
 
 dir=$(mktemp -d /tmp/xgm-sbcli-XXXXXX)
 export XGM_SANDBOX_DIR=$dir
@@ -22,10 +26,6 @@ out=$(XGM_XENSTORED=/nonexistent/xenstored "$SB" start 2>&1)
 check "a missing xenstored is refused" test $? -ne 0
 check "... naming the package" grep -q "xen-utils-4.17" <<<"$out"
 
-case ${XGM_XENSTORED_FLAVOUR:-c} in
-ocaml) daemon=oxenstored other=c ;;
-*) daemon=xenstored other=ocaml ;;
-esac
 check "start" "$SB" start
 check "status says running" "$SB" status
 check "... the daemon of \$XGM_XENSTORED_FLAVOUR: $daemon" bash -c "'$SB' status | grep -q '($daemon pid'"
