@@ -144,18 +144,61 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+ssize_t guest_send(struct guest *g, const void *data, size_t len)
+{
+	XENSTORE_RING_IDX cons = __atomic_load_n(&g->intf->req_cons, __ATOMIC_ACQUIRE);
+	XENSTORE_RING_IDX prod = g->intf->req_prod;
+	size_t n;
+
+	if (ring_space(cons, prod) < 0)
+		return -EPROTO;
+	n = ring_put(g->intf->req, cons, &prod, data, len);
+	if (n > 0) {
+		__atomic_store_n(&g->intf->req_prod, prod, __ATOMIC_RELEASE);
+		kick(g);
+	}
+	return (ssize_t)n;
+}
+
+ssize_t guest_recv(struct guest *g, void *data, size_t len)
+{
+	XENSTORE_RING_IDX prod = __atomic_load_n(&g->intf->rsp_prod, __ATOMIC_ACQUIRE);
+	XENSTORE_RING_IDX cons = g->intf->rsp_cons;
+	size_t n;
+
+	if (prod - cons > XENSTORE_RING_SIZE)
+		return -EPROTO;
+	n = ring_get(g->intf->rsp, &cons, prod, data, len);
+	if (n > 0) {
+		__atomic_store_n(&g->intf->rsp_cons, cons, __ATOMIC_RELEASE);
+		kick(g);
+	}
+	return (ssize_t)n;
+}
+
+int guest_notify_fd(const struct guest *g)
+{
+	return g->kick_fd;
+}
+
+void guest_drain_notifications(struct guest *g)
+{
+	char drain[16];
+
+	while (recv(g->kick_fd, drain, sizeof(drain), MSG_DONTWAIT) >= 0)
+		;
+}
+
 /* Sleeps until xenstored notifies us or a short poll interval passes. */
 static int wait_for_xenstored(struct guest *g, long deadline)
 {
 	struct pollfd pfd = { .fd = g->kick_fd, .events = POLLIN };
-	char drain[16];
 
 	if (now_ms() > deadline)
 		return -ETIMEDOUT;
 	/* Notifications can predate our bind, so never sleep long on them. */
-	if (poll(&pfd, 1, 5) > 0)
-		while (recv(g->kick_fd, drain, sizeof(drain), MSG_DONTWAIT) >= 0)
-			;
+	if (poll(&pfd, 1, GUEST_POLL_MS) > 0)
+		guest_drain_notifications(g);
 	return 0;
 }
 
@@ -164,19 +207,14 @@ static int send_all(struct guest *g, const void *data, size_t len, long deadline
 	const char *p = data;
 
 	while (len > 0) {
-		XENSTORE_RING_IDX cons = __atomic_load_n(&g->intf->req_cons, __ATOMIC_ACQUIRE);
-		XENSTORE_RING_IDX prod = g->intf->req_prod;
-		size_t n;
+		ssize_t n = guest_send(g, p, len);
 		int r;
 
-		if (ring_space(cons, prod) < 0)
-			return -EPROTO;
-		n = ring_put(g->intf->req, cons, &prod, p, len);
+		if (n < 0)
+			return (int)n;
 		if (n > 0) {
-			__atomic_store_n(&g->intf->req_prod, prod, __ATOMIC_RELEASE);
-			kick(g);
 			p += n;
-			len -= n;
+			len -= (size_t)n;
 			continue;
 		}
 		r = wait_for_xenstored(g, deadline);
@@ -191,19 +229,14 @@ static int recv_all(struct guest *g, void *data, size_t len, long deadline)
 	char *p = data;
 
 	while (len > 0) {
-		XENSTORE_RING_IDX prod = __atomic_load_n(&g->intf->rsp_prod, __ATOMIC_ACQUIRE);
-		XENSTORE_RING_IDX cons = g->intf->rsp_cons;
-		size_t n;
+		ssize_t n = guest_recv(g, p, len);
 		int r;
 
-		if (prod - cons > XENSTORE_RING_SIZE)
-			return -EPROTO;
-		n = ring_get(g->intf->rsp, &cons, prod, p, len);
+		if (n < 0)
+			return (int)n;
 		if (n > 0) {
-			__atomic_store_n(&g->intf->rsp_cons, cons, __ATOMIC_RELEASE);
-			kick(g);
 			p += n;
-			len -= n;
+			len -= (size_t)n;
 			continue;
 		}
 		r = wait_for_xenstored(g, deadline);

@@ -7,7 +7,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <xen/io/xs_wire.h>
+
+/*
+ * A notification can be missed (it may predate the client), so a client
+ * waiting for xenstored also looks at its ring this often.
+ */
+#define GUEST_POLL_MS 5
 
 struct guest;
 
@@ -23,6 +30,18 @@ void guest_close(struct guest *g);
  */
 int guest_request(struct guest *g, enum xsd_sockmsg_type type, uint32_t tx_id,
 		  const void *payload, size_t len, char **reply, size_t *reply_len);
+
+/*
+ * The ring's bytes as they are, for a client that frames messages itself
+ * (the guest socket relay). Neither blocks: each copies what fits, or what
+ * is there, kicks xenstored when it moved anything, and returns the count
+ * (0: nothing now), or -EPROTO when the ring's indexes are corrupt.
+ */
+ssize_t guest_send(struct guest *g, const void *data, size_t len);
+ssize_t guest_recv(struct guest *g, void *data, size_t len);
+/* Readable when xenstored notified the guest; then drain it. */
+int guest_notify_fd(const struct guest *g);
+void guest_drain_notifications(struct guest *g);
 
 int guest_read(struct guest *g, uint32_t tx_id, const char *path,
 	       char **value, size_t *len);

@@ -17,6 +17,9 @@
 #define SANDBOX_EVTCHN		"evtchn"	/* datagram socket: kicks to xenstored */
 #define SANDBOX_RING_FMT	"ring-%u"	/* a guest's xenstore ring page */
 #define SANDBOX_GUEST_FMT	"guest-%d"	/* datagram socket: kicks to a guest */
+#define SANDBOX_GUEST_SOCKET_FMT "guest-%u.sock" /* a domain's guest socket (relay.h) */
+#define SANDBOX_GUEST_RELAY_PID_FMT "guest-%u.sock.pid"
+#define SANDBOX_GUEST_RELAY_LOG_FMT "guest-%u.sock.log"
 
 /* Datagrams sent to SANDBOX_EVTCHN. */
 #define SANDBOX_KICK_VIRQ	"virq"		/* VIRQ_DOM_EXC: rescan domain states */

@@ -101,6 +101,28 @@ bool sandbox_test_wait_event(struct xs_handle *xs, int timeout_ms,
 	return false;
 }
 
+struct xs_handle *sandbox_test_guest_connect(const char *dir, unsigned int domid)
+{
+	char path[PATH_MAX], *saved = getenv("XENSTORED_PATH");
+	struct xs_handle *xs;
+
+	saved = saved ? strdup(saved) : NULL;
+	if (sandbox_guest_socket_start(dir, domid, path) < 0) {
+		free(saved);
+		return NULL;
+	}
+	setenv("XENSTORED_PATH", path, 1);
+	xs = xs_open(0);
+	if (!xs)
+		fprintf(stderr, "cannot connect to %s: %s\n", path, strerror(errno));
+	if (saved)
+		setenv("XENSTORED_PATH", saved, 1);
+	else
+		unsetenv("XENSTORED_PATH");
+	free(saved);
+	return xs;
+}
+
 void sandbox_test_drain(struct xs_handle *xs)
 {
 	char p[1024], t[1024];

@@ -33,5 +33,11 @@ bool sandbox_test_wait_event(struct xs_handle *xs, int timeout_ms,
 int sandbox_test_guest(const char *dir, unsigned int domid, const char *path,
 		       const char *value);
 
+/*
+ * A libxenstore handle as guest domid, through its guest socket (started
+ * if need be). NULL + message on error. XENSTORED_PATH is left as it was.
+ */
+struct xs_handle *sandbox_test_guest_connect(const char *dir, unsigned int domid);
+
 /* Drops every event already queued. */
 void sandbox_test_drain(struct xs_handle *xs);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,12 +107,13 @@ static int write_file(const char *dir, const char *name, const void *data, size_
 	return r;
 }
 
-int sandbox_pid(const char *dir)
+/* The live process whose pid file is name in dir, or a negative errno. */
+static int pidfile_pid(const char *dir, const char *name)
 {
 	char path[PATH_MAX], buf[32];
 	ssize_t n;
 	long pid;
-	int fd, r = sandbox_file(path, sizeof(path), dir, SANDBOX_PIDFILE);
+	int fd, r = sandbox_file(path, sizeof(path), dir, name);
 
 	if (r < 0)
 		return r;
@@ -133,10 +135,17 @@ int sandbox_pid(const char *dir)
 	return (int)pid;
 }
 
+int sandbox_pid(const char *dir)
+{
+	return pidfile_pid(dir, SANDBOX_PIDFILE);
+}
+
 /* Every socket path in the directory must fit in sun_path. */
 static int check_dir_length(const char *dir)
 {
-	static const char *const longest[] = { SANDBOX_SOCKET, SANDBOX_EVTCHN, "guest-65535" };
+	static const char *const longest[] = {
+		SANDBOX_SOCKET, SANDBOX_EVTCHN, "guest-65535", "guest-65535.sock",
+	};
 	struct sockaddr_un addr;
 	size_t max = 0;
 
@@ -371,23 +380,125 @@ int sandbox_start(const char *dir, const struct sandbox_options *opts)
 	return r;
 }
 
+/* SIGTERM, then SIGKILL if it lingers: until its pid file names no live process. */
+static void stop_process(const char *dir, const char *pidfile, int pid)
+{
+	kill(pid, SIGTERM);
+	for (int waited = 0; waited < STOP_TIMEOUT_MS; waited += POLL_INTERVAL_MS) {
+		if (pidfile_pid(dir, pidfile) < 0)
+			return;
+		sleep_ms(POLL_INTERVAL_MS);
+	}
+	kill(pid, SIGKILL);
+	while (pidfile_pid(dir, pidfile) > 0)
+		sleep_ms(POLL_INTERVAL_MS);
+}
+
+static void stop_guest_sockets(const char *dir)
+{
+	char pattern[PATH_MAX];
+	glob_t g;
+
+	if (sandbox_file(pattern, sizeof(pattern), dir, "guest-*.sock.pid") < 0 ||
+	    glob(pattern, 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		unsigned int domid;
+
+		if (sscanf(strrchr(g.gl_pathv[i], '/') + 1, SANDBOX_GUEST_RELAY_PID_FMT, &domid) == 1)
+			sandbox_guest_socket_stop(dir, domid);
+	}
+	globfree(&g);
+}
+
 int sandbox_stop(const char *dir)
 {
-	int pid = sandbox_pid(dir), waited;
+	int pid = sandbox_pid(dir);
 
 	if (pid < 0) {
 		sandbox_error("no sandbox is running in %s\n", dir);
 		return pid;
 	}
-	kill(pid, SIGTERM);
-	for (waited = 0; waited < STOP_TIMEOUT_MS; waited += POLL_INTERVAL_MS) {
-		if (sandbox_pid(dir) < 0)
-			return 0;
-		sleep_ms(POLL_INTERVAL_MS);
+	stop_guest_sockets(dir);
+	stop_process(dir, SANDBOX_PIDFILE, pid);
+	return 0;
+}
+
+/* ---- guest sockets ---- */
+
+int sandbox_guest_socket_start(const char *dir, unsigned int domid, char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char name[64], pidname[64], log[PATH_MAX], pidbuf[32], domid_str[16], xs_pid_str[16];
+	int xs_pid = sandbox_pid(dir), fd, log_fd, r;
+	pid_t child;
+
+	if (xs_pid < 0) {
+		sandbox_error("no sandbox is running in %s\n", dir);
+		return xs_pid;
 	}
-	kill(pid, SIGKILL);
-	while (sandbox_pid(dir) > 0)
-		sleep_ms(POLL_INTERVAL_MS);
+	snprintf(name, sizeof(name), SANDBOX_GUEST_SOCKET_FMT, domid);
+	snprintf(pidname, sizeof(pidname), SANDBOX_GUEST_RELAY_PID_FMT, domid);
+	if ((r = sandbox_file(addr.sun_path, sizeof(addr.sun_path), dir, name)) < 0)
+		return r;
+	if (path)
+		snprintf(path, PATH_MAX, "%s", addr.sun_path);
+	if (pidfile_pid(dir, pidname) > 0)
+		return 0;
+	snprintf(name, sizeof(name), SANDBOX_GUEST_RELAY_LOG_FMT, domid);
+	sandbox_file(log, sizeof(log), dir, name);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(addr.sun_path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 16) < 0) {
+		r = -errno;
+		sandbox_error("guest socket %s: %s\n", addr.sun_path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	snprintf(domid_str, sizeof(domid_str), "%u", domid);
+	snprintf(xs_pid_str, sizeof(xs_pid_str), "%d", xs_pid);
+	/* A fresh program, not a fork running on: the caller may have threads. */
+	child = fork();
+	if (child < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (child == 0) {
+		log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (log_fd >= 0) {
+			dup2(log_fd, STDOUT_FILENO);
+			dup2(log_fd, STDERR_FILENO);
+		}
+		/* The listening socket is fd 3 (without close-on-exec). */
+		if (dup2(fd, 3) < 0 || fcntl(3, F_SETFD, 0) < 0)
+			_exit(127);
+		setsid();
+		execl(XGM_GUEST_RELAY_PATH, "xgm-guest-relay", dir, domid_str, xs_pid_str, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int)child);
+	return write_file(dir, pidname, pidbuf, strlen(pidbuf));
+}
+
+int sandbox_guest_socket_stop(const char *dir, unsigned int domid)
+{
+	char name[64], path[PATH_MAX];
+	int pid;
+
+	snprintf(name, sizeof(name), SANDBOX_GUEST_RELAY_PID_FMT, domid);
+	pid = pidfile_pid(dir, name);
+	if (pid > 0)
+		stop_process(dir, name, pid);
+	if (sandbox_file(path, sizeof(path), dir, name) == 0)
+		unlink(path);
+	snprintf(name, sizeof(name), SANDBOX_GUEST_SOCKET_FMT, domid);
+	if (sandbox_file(path, sizeof(path), dir, name) == 0)
+		unlink(path);
 	return 0;
 }
 
@@ -490,6 +601,7 @@ int sandbox_domain_destroy(const char *dir, unsigned int domid)
 		sandbox_error("domain %u: %s\n", domid, r == -ESRCH ? "no such domain" : strerror(-r));
 		return r;
 	}
+	sandbox_guest_socket_stop(dir, domid);
 	return raise_dom_exc(dir);
 }
 

@@ -60,6 +60,15 @@ int sandbox_domain_create(const char *dir, struct xs_handle *xs, unsigned int do
 int sandbox_domain_introduce(const char *dir, struct xs_handle *xs, unsigned int domid);
 /* XS_RELEASE, firing @releaseDomain, as a toolstack does after destroying. */
 int sandbox_domain_release(struct xs_handle *xs, unsigned int domid);
+/*
+ * The domain's guest socket, <dir>/guest-N.sock (relay.h): any libxenstore
+ * program with XENSTORED_PATH set to it talks to xenstored as domain N.
+ * Starting it again is harmless; it stops with the domain's destruction,
+ * the sandbox, or xenstored. path (PATH_MAX) receives its path; may be NULL.
+ */
+int sandbox_guest_socket_start(const char *dir, unsigned int domid, char *path);
+int sandbox_guest_socket_stop(const char *dir, unsigned int domid);
+
 /* As the hypervisor: change the state and raise VIRQ_DOM_EXC. */
 int sandbox_domain_set_state(const char *dir, unsigned int domid, enum domstate state);
 /* As the hypervisor: the domain no longer exists; raise VIRQ_DOM_EXC. */

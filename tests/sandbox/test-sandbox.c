@@ -175,6 +175,63 @@ static void test_guest_permissions(void **state)
 	assert_int_equal(sandbox_domain_destroy(dir, 5), 0);
 }
 
+/* An unmodified libxenstore client as a guest, through the guest socket. */
+static void test_guest_socket(void **state)
+{
+	struct xs_handle *g;
+	char big[2100], *v;
+	unsigned int len;
+
+	assert_int_equal(sandbox_domain_create(dir, xs, 8, "vm8", true), 0);
+	g = sandbox_test_guest_connect(dir, 8);
+	assert_non_null(g);
+
+	/* A relative path lands in the guest's home. */
+	assert_true(xs_write(g, XBT_NULL, "attr/x", "1", 1));
+	v = read_str("/local/domain/8/attr/x");
+	assert_string_equal(v, "1");
+	free(v);
+	v = xs_read(g, XBT_NULL, "name", &len);
+	assert_string_equal(v, "vm8");
+	free(v);
+
+	/* Refused what the guest may not do. */
+	assert_false(xs_write(g, XBT_NULL, "name", "evil", 4));
+	assert_int_equal(errno, EACCES);
+	assert_null(xs_read(g, XBT_NULL, "/local/domain/0/name", &len));
+	assert_int_equal(errno, EACCES);
+
+	/* The real quota. */
+	memset(big, 'x', sizeof(big));
+	assert_false(xs_write(g, XBT_NULL, "data/big", big, 2049));
+	assert_int_equal(errno, sandbox_test_flavour() == SANDBOX_OCAML ? E2BIG : ENOSPC);
+
+	/* Watches: the initial event, then dom0's write, with relative paths. */
+	assert_true(xs_watch(g, "control", "ctl"));
+	assert_true(sandbox_test_wait_event(g, TIMEOUT_MS, "control", "ctl"));
+	assert_true(xs_write(xs, XBT_NULL, "/local/domain/8/control/shutdown", "poweroff", 8));
+	assert_true(sandbox_test_wait_event(g, TIMEOUT_MS, "control/shutdown", "ctl"));
+	xs_close(g);
+
+	/*
+	 * The next client starts clean: the first one's watch is gone, so of
+	 * the two writes only the second reaches it (events come in order).
+	 */
+	g = sandbox_test_guest_connect(dir, 8);
+	assert_non_null(g);
+	assert_true(xs_watch(g, "data", "data"));
+	assert_true(xs_write(xs, XBT_NULL, "/local/domain/8/control/shutdown", "reboot", 6));
+	assert_true(xs_write(xs, XBT_NULL, "/local/domain/8/data/y", "1", 1));
+	for (;;) {
+		assert_true(sandbox_test_next_event(g, TIMEOUT_MS, big, big + 1024, 1024));
+		assert_string_not_equal(big + 1024, "ctl");
+		if (strcmp(big, "data/y") == 0)
+			break;
+	}
+	xs_close(g);
+	assert_int_equal(sandbox_domain_destroy(dir, 8), 0);
+}
+
 static void test_domid_reuse(void **state)
 {
 	struct guest *g;
@@ -202,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_introduce_and_release),
 		cmocka_unit_test(test_shutdown_and_death_detected),
 		cmocka_unit_test(test_guest_permissions),
+		cmocka_unit_test(test_guest_socket),
 		cmocka_unit_test(test_domid_reuse),
 	};
 

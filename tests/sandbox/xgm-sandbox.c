@@ -40,6 +40,8 @@ static const char usage_text[] =
 	"  destroy DOMID          the domain no longer exists\n"
 	"\n"
 	"As the guest, over its own ring (relative paths are under its home):\n"
+	"  guest-socket DOMID     start the domain's guest socket and print the\n"
+	"                         XENSTORED_PATH that reaches xenstored as DOMID\n"
 	"  guest DOMID read PATH\n"
 	"  guest DOMID write PATH VALUE\n"
 	"  guest DOMID rm PATH\n";
@@ -259,6 +261,16 @@ int main(int argc, char **argv)
 		return with_xs(dir, do_release, argc, argv);
 	if (strcmp(cmd, "guest") == 0)
 		return cmd_guest(dir, argc, argv);
+	if (strcmp(cmd, "guest-socket") == 0) {
+		char path[PATH_MAX];
+
+		if (argc != 1 || parse_domid(argv[0], &domid) < 0)
+			return usage();
+		if (sandbox_guest_socket_start(dir, domid, path) < 0)
+			return 1;
+		printf("XENSTORED_PATH=%s\n", path);
+		return 0;
+	}
 	if (strcmp(cmd, "destroy") == 0) {
 		if (argc != 1 || parse_domid(argv[0], &domid) < 0)
 			return usage();
