@@ -50,6 +50,11 @@ check "the guest may not write the toolstack's name" bash -c "! '$SB' guest 12 w
 check "the guest may not read dom0's keys" bash -c "! '$SB' guest 12 read /local/domain/0/name 2>/dev/null"
 check "xenstore-write and xenstore-ls as dom0" bash -c "xenstore-write /local/domain/12/attr/x 1 && xenstore-ls /local/domain/12/attr | grep -q 'x = \"1\"'"
 check "xenstore-rm" bash -c "xenstore-rm /local/domain/12/attr/x && ! xenstore-read /local/domain/12/attr/x 2>/dev/null"
+guest_env=$("$SB" guest-socket 12)
+check "guest-socket prints the guest's XENSTORED_PATH" test "$guest_env" = "XENSTORED_PATH=$dir/guest-12.sock"
+check "xenstore-write as the guest, by relative path" env "$guest_env" xenstore-write attr/y 2
+check "... lands in its home" test "$(xenstore-read /local/domain/12/attr/y)" = 2
+check "... and the guest may not write its name" bash -c "! env '$guest_env' xenstore-write name evil 2>/dev/null"
 check "a second domain" "$SB" create 13
 wait $watcher
 check "xenstore-watch saw the initial event and two introductions" test "$(grep -c '^@introduceDomain' "$watch_out")" = 3
