@@ -54,17 +54,6 @@ static int run_tool(const char *socket)
 	return WEXITSTATUS(status);
 }
 
-static void subscribe(struct client *c, const struct xgmd *x)
-{
-	yajl_val v = client_connect(c, x->socket);
-
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_call(c, "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"events\":[\"domain.new\",\"domain.metrics\"]},\"snapshot\":false}");
-	assert_int_equal(json_bool(v, "ok", NULL), 1);
-	yajl_tree_free(v);
-}
-
 /* Both xgmds publish a metrics event for the appliance, with these flags. */
 static void expect_both(int up_to_date, int not_upgradable)
 {
@@ -111,8 +100,8 @@ static int setup(void **state)
 	xs = sandbox_connect(dir);
 	xgmd_start(&d_default, dir, "default", loose);
 	xgmd_start(&d_strict, dir, "strict", strict);
-	subscribe(&c_default, &d_default);
-	subscribe(&c_strict, &d_strict);
+	assert_true(client_subscribe(&c_default, d_default.socket, SUBSCRIBE_METRICS));
+	assert_true(client_subscribe(&c_strict, d_strict.socket, SUBSCRIBE_METRICS));
 	assert_int_equal(sandbox_domain_create(dir, xs, APPLIANCE, "appliance", true), 0);
 	assert_int_equal(sandbox_domain_create(dir, xs, NEIGHBOUR, "neighbour", true), 0);
 	assert_int_equal(sandbox_guest_socket_start(dir, APPLIANCE, guest_socket), 0);

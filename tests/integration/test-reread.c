@@ -25,17 +25,6 @@ static char dir[PATH_MAX];
 static struct xgmd d_changed, d_all;
 static struct client c_changed = { .fd = -1 }, c_all = { .fd = -1 };
 
-static void subscribe(struct client *c, const struct xgmd *x)
-{
-	yajl_val v = client_connect(c, x->socket);
-
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_call(c, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
-	assert_int_equal(json_bool(v, "ok", NULL), 1);
-	yajl_tree_free(v);
-}
-
 static void drain(struct client *c)
 {
 	yajl_val v;
@@ -67,8 +56,8 @@ static void test_reread_cost(void **state)
 	xs = sandbox_connect(dir);
 	xgmd_start(&d_changed, dir, "changed", changed_only);
 	xgmd_start(&d_all, dir, "all", reread_all);
-	subscribe(&c_changed, &d_changed);
-	subscribe(&c_all, &d_all);
+	assert_true(client_subscribe(&c_changed, d_changed.socket, SUBSCRIBE_ALL));
+	assert_true(client_subscribe(&c_all, d_all.socket, SUBSCRIBE_ALL));
 
 	assert_int_equal(sandbox_domain_create(dir, xs, 50, "busy", true), 0);
 	for (int i = 0; i < KEYS; i++) {

@@ -23,17 +23,6 @@ static char dir[PATH_MAX];
 static struct xgmd d_loose, d_strict;
 static struct client c_loose = { .fd = -1 }, c_strict = { .fd = -1 };
 
-static void subscribe(struct client *c, const struct xgmd *x)
-{
-	yajl_val v = client_connect(c, x->socket);
-
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_call(c, "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"events\":[\"domain.new\",\"domain.metrics\"]},\"snapshot\":false}");
-	assert_int_equal(json_bool(v, "ok", NULL), 1);
-	yajl_tree_free(v);
-}
-
 static void test_strict_and_default(void **state)
 {
 	static const char *const loose[] = { "settle.quiet_ms=100", NULL };
@@ -45,8 +34,8 @@ static void test_strict_and_default(void **state)
 	xs = sandbox_connect(dir);
 	xgmd_start(&d_loose, dir, "loose", loose);
 	xgmd_start(&d_strict, dir, "strict", strict);
-	subscribe(&c_loose, &d_loose);
-	subscribe(&c_strict, &d_strict);
+	assert_true(client_subscribe(&c_loose, d_loose.socket, SUBSCRIBE_METRICS));
+	assert_true(client_subscribe(&c_strict, d_strict.socket, SUBSCRIBE_METRICS));
 
 	assert_int_equal(sandbox_domain_create(dir, xs, 30, "appliance", true), 0);
 	v = client_wait_event(&c_loose, "domain.new", 30, TIMEOUT_MS);

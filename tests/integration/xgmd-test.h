@@ -34,6 +34,12 @@ struct client {
 
 /* Connects and consumes the hello line, which it returns (the caller frees). */
 yajl_val client_connect(struct client *c, const char *socket);
+/* Subscribe lines: every event, or only domain.new and domain.metrics; no snapshot. */
+#define SUBSCRIBE_ALL "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}"
+#define SUBSCRIBE_METRICS "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"events\":[\"domain.new\",\"domain.metrics\"]},\"snapshot\":false}"
+
+/* Connects and sends a subscribe line: true once it is acknowledged. */
+bool client_subscribe(struct client *c, const char *socket, const char *line);
 void client_close(struct client *c);
 int client_send(struct client *c, const char *line);
 /* The next line as a parsed object, or NULL on timeout or EOF. */
