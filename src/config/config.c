@@ -51,6 +51,7 @@ static const struct key keys[] = {
 	/* Below a few KiB a single snapshot line could not fit. */
 	UINT(limits, client_output_cap, 4096, 1073741824),
 	UINT(limits, client_stall_timeout_s, 0, 86400),
+	UINT(xenstore, watch_connections, 1, 16),	/* XS_CONN_WATCH_HANDLES_MAX */
 	UINT(xenstore, liveness_ms, 10, 3600000),
 	UINT(xenstore, reconnect_min_ms, 1, 3600000),
 	UINT(xenstore, reconnect_max_ms, 1, 3600000),
@@ -77,6 +78,7 @@ void config_init(struct xgm_config *cfg)
 	cfg->limits.max_clients = 256;
 	cfg->limits.client_output_cap = 1048576;
 	cfg->limits.client_stall_timeout_s = 300;
+	cfg->xenstore.watch_connections = 4;
 	cfg->xenstore.liveness_ms = 1000;
 	cfg->xenstore.reconnect_min_ms = 100;
 	cfg->xenstore.reconnect_max_ms = 5000;

@@ -37,6 +37,7 @@ struct xgm_config {
 		uint32_t client_stall_timeout_s;	/* disconnect after no write progress this long; 0 never */
 	} limits;
 	struct {
+		uint32_t watch_connections;	/* the watches are spread over this many */
 		uint32_t liveness_ms;
 		uint32_t reconnect_min_ms;
 		uint32_t reconnect_max_ms;

@@ -55,6 +55,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.limits.max_clients, 256);
 	assert_int_equal(cfg.limits.client_output_cap, 1048576);
 	assert_int_equal(cfg.limits.client_stall_timeout_s, 300);
+	assert_int_equal(cfg.xenstore.watch_connections, 4);
 	assert_int_equal(cfg.xenstore.liveness_ms, 1000);
 	assert_int_equal(cfg.xenstore.reconnect_min_ms, 100);
 	assert_int_equal(cfg.xenstore.reconnect_max_ms, 5000);

@@ -3,11 +3,17 @@
  * silent when xenstored dies, so a timer polls xs_check_watch(), and any
  * request failing with a transport error counts as a loss too.
  *
- * Two handles: one holds the watches, the other makes the requests. Once a
+ * Requests go on a handle of their own, and the watches on others. Once a
  * handle has a watch, libxenstore's reader thread owns its socket and every
  * request is handed to it and back through a condition variable, two more
  * context switches per read; a handle without watches reads its replies
  * itself (docs/benchmarks.md measures the difference).
+ *
+ * The watches are spread over several handles, by token: oxenstored writes
+ * one packet per connection per pass of its loop, so one connection caps
+ * the events it can deliver to us, and past about a thousand queued events
+ * it holds back every guest that writes (docs/sandbox.md). A token's
+ * watches always share a handle, so a domain's events keep their order.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,15 +23,21 @@
 #include "util/log.h"
 #include "xs/xs-conn.h"
 
+struct watch_handle {
+	struct xs_conn *conn;
+	struct xs_handle *xs;
+	struct event *ev;		/* readable while its events are queued */
+};
+
 struct xs_conn {
 	struct event_base *base;
 	struct xs_conn_config cfg;
 	const struct xs_conn_ops *ops;
 	void *ctx;
 
-	struct xs_handle *xs;		/* the watches and their events */
+	bool up;
+	struct watch_handle watch[XS_CONN_WATCH_HANDLES_MAX];
 	struct xs_handle *req;		/* reads, listings and other requests */
-	struct event *watch_ev;		/* readable while events are queued */
 	struct event *timer_ev;		/* liveness check, or reconnect backoff */
 	struct event *lost_ev;		/* reports a loss from the loop, not from inside a request */
 	uint32_t backoff_ms;
@@ -41,20 +53,26 @@ static void arm_timer(struct xs_conn *conn, uint32_t ms)
 
 static void disconnect(struct xs_conn *conn)
 {
-	if (!conn->xs)
-		return;
-	event_del(conn->watch_ev);
-	xs_close(conn->xs);
-	conn->xs = NULL;
+	for (unsigned int i = 0; i < conn->cfg.watch_handles; i++) {
+		struct watch_handle *w = &conn->watch[i];
+
+		/* Deleted, not freed: this may run inside its own callback. */
+		if (w->ev)
+			event_del(w->ev);
+		if (w->xs)
+			xs_close(w->xs);
+		w->xs = NULL;
+	}
 	if (conn->req)
 		xs_close(conn->req);
 	conn->req = NULL;
+	conn->up = false;
 }
 
-/* Drops the handle now; tells the owner from the loop; retries later. */
+/* Drops the handles now; tells the owner from the loop; retries later. */
 static void mark_lost(struct xs_conn *conn)
 {
-	if (!conn->xs)
+	if (!conn->up)
 		return;
 	log_warning("xenstore connection lost; reconnecting");
 	disconnect(conn);
@@ -121,16 +139,28 @@ static int request_failed(struct xs_conn *conn, struct xs_handle *h, int err)
 	return -ENOTCONN;
 }
 
-static void dispatch_events(struct xs_conn *conn)
+/* The handle that holds token's watches: FNV-1a of the token. */
+static struct watch_handle *watch_for(struct xs_conn *conn, const char *token)
 {
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)token; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return &conn->watch[h % conn->cfg.watch_handles];
+}
+
+static void dispatch_events(struct watch_handle *w)
+{
+	struct xs_conn *conn = w->conn;
 	char **ev;
 
-	while (conn->xs && (ev = xs_check_watch(conn->xs))) {
+	/* A callback may lose the connection, which closes w->xs. */
+	while (conn->up && (ev = xs_check_watch(w->xs))) {
 		conn->stats.events++;
 		conn->ops->watch_event(conn->ctx, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
 		free(ev);
 	}
-	if (conn->xs && errno != EAGAIN)
+	if (conn->up && errno != EAGAIN)
 		mark_lost(conn);
 }
 
@@ -148,27 +178,37 @@ static void on_lost(evutil_socket_t fd, short what, void *arg)
 
 static void try_connect(struct xs_conn *conn)
 {
-	conn->xs = xs_open(XS_UNWATCH_FILTER);
-	conn->req = conn->xs ? xs_open(0) : NULL;
+	conn->req = xs_open(0);
 	if (!conn->req) {
 		log_debug("xenstore: connect failed: %s", strerror(errno));
-		disconnect(conn);
 		goto retry;
 	}
-	if (conn->watch_ev)
-		event_free(conn->watch_ev);
-	conn->watch_ev = event_new(conn->base, xs_fileno(conn->xs), EV_READ | EV_PERSIST,
-				   on_watch_fd, conn);
-	if (!conn->watch_ev || event_add(conn->watch_ev, NULL) < 0) {
-		log_err("xenstore: cannot watch the event fd");
-		disconnect(conn);
-		goto retry;
+	for (unsigned int i = 0; i < conn->cfg.watch_handles; i++) {
+		struct watch_handle *w = &conn->watch[i];
+
+		w->conn = conn;
+		w->xs = xs_open(XS_UNWATCH_FILTER);
+		if (!w->xs) {
+			log_debug("xenstore: connect failed: %s", strerror(errno));
+			disconnect(conn);
+			goto retry;
+		}
+		if (w->ev)
+			event_free(w->ev);
+		w->ev = event_new(conn->base, xs_fileno(w->xs), EV_READ | EV_PERSIST,
+				  on_watch_fd, w);
+		if (!w->ev || event_add(w->ev, NULL) < 0) {
+			log_err("xenstore: cannot watch the event fd");
+			disconnect(conn);
+			goto retry;
+		}
 	}
+	conn->up = true;
 	if (conn->ops->connected(conn->ctx, conn) < 0) {
 		disconnect(conn);
 		goto retry;
 	}
-	if (!conn->xs)	/* lost during the resync */
+	if (!conn->up)	/* lost during the resync */
 		return;
 	conn->backoff_ms = conn->cfg.reconnect_min_ms;
 	arm_timer(conn, conn->cfg.liveness_ms);
@@ -183,14 +223,15 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct xs_conn *conn = arg;
 
-	if (!conn->xs) {
+	if (!conn->up) {
 		conn->stats.reconnects++;
 		try_connect(conn);
 		return;
 	}
 	/* No round trip: a dead handle answers EINVAL instead of EAGAIN. */
-	dispatch_events(conn);
-	if (conn->xs)
+	for (unsigned int i = 0; i < conn->cfg.watch_handles && conn->up; i++)
+		dispatch_events(&conn->watch[i]);
+	if (conn->up)
 		arm_timer(conn, conn->cfg.liveness_ms);
 }
 
@@ -205,6 +246,10 @@ struct xs_conn *xs_conn_new(struct event_base *base, const struct xs_conn_config
 	conn->cfg = *cfg;
 	conn->ops = ops;
 	conn->ctx = ctx;
+	if (conn->cfg.watch_handles == 0)
+		conn->cfg.watch_handles = 1;
+	if (conn->cfg.watch_handles > XS_CONN_WATCH_HANDLES_MAX)
+		conn->cfg.watch_handles = XS_CONN_WATCH_HANDLES_MAX;
 	conn->backoff_ms = cfg->reconnect_min_ms;
 	conn->timer_ev = evtimer_new(base, on_timer, conn);
 	conn->lost_ev = event_new(base, -1, 0, on_lost, conn);
@@ -221,8 +266,9 @@ void xs_conn_free(struct xs_conn *conn)
 	if (!conn)
 		return;
 	disconnect(conn);
-	if (conn->watch_ev)
-		event_free(conn->watch_ev);
+	for (unsigned int i = 0; i < conn->cfg.watch_handles; i++)
+		if (conn->watch[i].ev)
+			event_free(conn->watch[i].ev);
 	if (conn->timer_ev)
 		event_free(conn->timer_ev);
 	if (conn->lost_ev)
@@ -232,7 +278,7 @@ void xs_conn_free(struct xs_conn *conn)
 
 bool xs_conn_is_up(const struct xs_conn *conn)
 {
-	return conn->xs != NULL;
+	return conn->up;
 }
 
 const struct xs_conn_stats *xs_conn_stats(const struct xs_conn *conn)
@@ -244,7 +290,7 @@ char *xs_conn_read(struct xs_conn *conn, const char *path, unsigned int *len, in
 {
 	char *value;
 
-	if (!conn->xs) {
+	if (!conn->up) {
 		*err = -ENOTCONN;
 		return NULL;
 	}
@@ -259,7 +305,7 @@ char **xs_conn_directory(struct xs_conn *conn, const char *path, unsigned int *n
 {
 	char **names;
 
-	if (!conn->xs) {
+	if (!conn->up) {
 		*err = -ENOTCONN;
 		return NULL;
 	}
@@ -272,21 +318,27 @@ char **xs_conn_directory(struct xs_conn *conn, const char *path, unsigned int *n
 
 int xs_conn_watch(struct xs_conn *conn, const char *path, const char *token)
 {
-	if (!conn->xs)
+	struct xs_handle *h;
+
+	if (!conn->up)
 		return -ENOTCONN;
 	conn->stats.watches++;
-	if (!xs_watch(conn->xs, path, token))
-		return errno == EEXIST ? 0 : request_failed(conn, conn->xs, errno);
+	h = watch_for(conn, token)->xs;
+	if (!xs_watch(h, path, token))
+		return errno == EEXIST ? 0 : request_failed(conn, h, errno);
 	return 0;
 }
 
 int xs_conn_unwatch(struct xs_conn *conn, const char *path, const char *token)
 {
-	if (!conn->xs)
+	struct xs_handle *h;
+
+	if (!conn->up)
 		return -ENOTCONN;
 	conn->stats.other_requests++;
-	if (!xs_unwatch(conn->xs, path, token))
-		return errno == ENOENT ? 0 : request_failed(conn, conn->xs, errno);
+	h = watch_for(conn, token)->xs;
+	if (!xs_unwatch(h, path, token))
+		return errno == ENOENT ? 0 : request_failed(conn, h, errno);
 	return 0;
 }
 
@@ -294,7 +346,7 @@ int xs_conn_is_introduced(struct xs_conn *conn, unsigned int domid)
 {
 	bool introduced;
 
-	if (!conn->xs)
+	if (!conn->up)
 		return -ENOTCONN;
 	conn->stats.other_requests++;
 	errno = 0;

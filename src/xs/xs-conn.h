@@ -1,8 +1,9 @@
 /*
- * The daemon's xenstore connection: one libxenstore handle driven from the
- * libevent loop. It owns the handle, the watch fd's event, the liveness
- * timer that notices a dead xenstored (libxenstore never signals one) and
- * reconnection with backoff; it counts every request it makes.
+ * The daemon's xenstore connection: libxenstore handles driven from the
+ * libevent loop, one for requests and a few for the watches. It owns the
+ * handles, their watch fds' events, the liveness timer that notices a dead
+ * xenstored (libxenstore never signals one) and reconnection with
+ * backoff; it counts every request it makes.
  */
 #pragma once
 
@@ -14,7 +15,10 @@
 
 struct xs_conn;
 
+#define XS_CONN_WATCH_HANDLES_MAX 16
+
 struct xs_conn_config {
+	uint32_t watch_handles;		/* connections the watches are spread over (1..16) */
 	uint32_t liveness_ms;		/* how often to check a quiet connection */
 	uint32_t reconnect_min_ms;	/* first retry after a loss */
 	uint32_t reconnect_max_ms;	/* backoff doubles up to this */
