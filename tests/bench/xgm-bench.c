@@ -34,6 +34,8 @@
 #define MAX_SUBJECTS 4
 #define MAX_FANOUT 4
 
+#define MAX_EXTRA_SETS 8
+
 struct options {
 	unsigned int domains;
 	unsigned int keys;
@@ -49,6 +51,9 @@ struct options {
 	const char *monitor;		/* pyxs-monitor.py */
 	const char *json;
 	bool keep;
+	bool xgmd_only;			/* the first subject alone */
+	const char *sets[MAX_EXTRA_SETS + 1];	/* --set, for every xgmd; NULL-terminated */
+	size_t n_sets;
 };
 
 /* xenstore requests, as xgmd's stats (or the baseline's) count them. */
@@ -275,7 +280,15 @@ static int start_xgmd(struct bench *b, struct subject *s)
 	uint64_t t0 = monotonic_ns();
 	yajl_val v;
 
-	xgmd_start_logging(&s->xgmd, b->dir, s->name, s->sets, "notice");
+	const char *sets[32];
+	size_t n_sets = 0;
+
+	for (const char *const *p = s->sets; p && *p && n_sets < 32 - MAX_EXTRA_SETS - 1; p++)
+		sets[n_sets++] = *p;
+	for (size_t i = 0; i < b->opt.n_sets; i++)
+		sets[n_sets++] = b->opt.sets[i];
+	sets[n_sets] = NULL;
+	xgmd_start_logging(&s->xgmd, b->dir, s->name, sets, "notice");
 	s->pid = s->xgmd.pid;
 	s->ctl = malloc(sizeof(*s->ctl));
 	if (!s->ctl)
@@ -815,6 +828,8 @@ static void usage(FILE *out)
 		"  --python PATH      the python3 that has pyxs (default /usr/bin/python3)\n"
 		"  --json FILE        also write the figures as JSON\n"
 		"  --keep             keep the sandbox directory and the logs\n"
+		"  --set KEY=VALUE    an xgmd setting for every xgmd subject (repeatable)\n"
+		"  --xgmd-only        only the first subject (xgmd at its minimum settling)\n"
 		"  --smoke            a tiny run that only checks everything works\n");
 }
 
@@ -838,7 +853,8 @@ static int parse_fanout(struct options *o, const char *arg)
 static int parse_options(struct options *o, int argc, char **argv)
 {
 	enum { O_DOMAINS = 256, O_KEYS, O_AGENT_WRITES, O_AGENT_RATE, O_MEMORY_WRITES, O_MEMORY_RATE, O_STORM, O_FANOUT,
-	       O_NO_BASELINE, O_PYTHON, O_JSON, O_KEEP, O_SMOKE, O_HELP };
+	       O_NO_BASELINE, O_PYTHON, O_JSON, O_KEEP, O_SMOKE, O_HELP,
+	       O_SET, O_XGMD_ONLY };
 	static const struct option longopts[] = {
 		{ "domains", required_argument, NULL, O_DOMAINS },
 		{ "keys", required_argument, NULL, O_KEYS },
@@ -853,6 +869,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "json", required_argument, NULL, O_JSON },
 		{ "keep", no_argument, NULL, O_KEEP },
 		{ "smoke", no_argument, NULL, O_SMOKE },
+		{ "set", required_argument, NULL, O_SET },
+		{ "xgmd-only", no_argument, NULL, O_XGMD_ONLY },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
@@ -902,6 +920,16 @@ static int parse_options(struct options *o, int argc, char **argv)
 			break;
 		case O_KEEP:
 			o->keep = true;
+			break;
+		case O_SET:
+			if (o->n_sets == MAX_EXTRA_SETS || !strchr(optarg, '=')) {
+				fprintf(stderr, "xgm-bench: --set KEY=VALUE, at most %d\n", MAX_EXTRA_SETS);
+				return -EINVAL;
+			}
+			o->sets[o->n_sets++] = optarg;
+			break;
+		case O_XGMD_ONLY:
+			o->xgmd_only = true;
 			break;
 		case O_SMOKE:
 			o->domains = 5;
@@ -1004,10 +1032,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	add_subject(&b, "xgmd", "quiet 0 ms, max 1 ms", 0, true, sets_min);
-	add_subject(&b, "xgmd-def", "defaults: quiet 250 ms, max 2000 ms", 250, true, NULL);
-	add_subject(&b, "reread", "re-read all; quiet 0 ms, max 1 ms", 0, true, sets_reread);
-	if (b.opt.baseline)
-		add_subject(&b, "pyxs", "none", 0, false, NULL);
+	if (!b.opt.xgmd_only) {
+		add_subject(&b, "xgmd-def", "defaults: quiet 250 ms, max 2000 ms", 250, true, NULL);
+		add_subject(&b, "reread", "re-read all; quiet 0 ms, max 1 ms", 0, true, sets_reread);
+		if (b.opt.baseline)
+			add_subject(&b, "pyxs", "none", 0, false, NULL);
+	}
 
 	r = setup(&b);
 	for (size_t i = 0; i < b.n_subjects && r == 0; i++)

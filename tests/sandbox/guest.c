@@ -29,6 +29,7 @@
  */
 #define GUEST_TIMEOUT_MS 30000
 #define KICK_RETRIES 1000	/* of 1 ms each, while xenstored's kick queue is full */
+#define GUEST_REKICK_POLLS 20	/* kick again after this many quiet polls (100 ms) */
 
 struct guest {
 	unsigned int domid;
@@ -38,6 +39,7 @@ struct guest {
 	struct sockaddr_un self;
 	struct xenstore_domain_interface *intf;
 	uint32_t next_req_id;
+	unsigned int quiet_polls;	/* GUEST_POLL_MS waits without a notification */
 };
 
 static int bind_path(struct sockaddr_un *addr, const char *dir, const char *name)
@@ -181,10 +183,22 @@ int guest_notify_fd(const struct guest *g)
 	return g->kick_fd;
 }
 
+void guest_quiet_poll(struct guest *g)
+{
+	/*
+	 * A datagram can still be lost on a loaded machine, where Xen loses
+	 * no event, and oxenstored reads a ring only when kicked (or every
+	 * 20 s): kick again while nothing happens.
+	 */
+	if (++g->quiet_polls % GUEST_REKICK_POLLS == 0)
+		kick(g);
+}
+
 void guest_drain_notifications(struct guest *g)
 {
 	char drain[16];
 
+	g->quiet_polls = 0;
 	while (recv(g->kick_fd, drain, sizeof(drain), MSG_DONTWAIT) >= 0)
 		;
 }
@@ -199,6 +213,8 @@ static int wait_for_xenstored(struct guest *g, long deadline)
 	/* Notifications can predate our bind, so never sleep long on them. */
 	if (poll(&pfd, 1, GUEST_POLL_MS) > 0)
 		guest_drain_notifications(g);
+	else
+		guest_quiet_poll(g);
 	return 0;
 }
 

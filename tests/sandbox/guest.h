@@ -39,9 +39,14 @@ int guest_request(struct guest *g, enum xsd_sockmsg_type type, uint32_t tx_id,
  */
 ssize_t guest_send(struct guest *g, const void *data, size_t len);
 ssize_t guest_recv(struct guest *g, void *data, size_t len);
-/* Readable when xenstored notified the guest; then drain it. */
+/*
+ * Readable when xenstored notified the guest; then drain it. After a wait
+ * of GUEST_POLL_MS without one, call guest_quiet_poll(), which kicks
+ * xenstored again now and then, in case a kick was lost.
+ */
 int guest_notify_fd(const struct guest *g);
 void guest_drain_notifications(struct guest *g);
+void guest_quiet_poll(struct guest *g);
 
 int guest_read(struct guest *g, uint32_t tx_id, const char *path,
 	       char **value, size_t *len);

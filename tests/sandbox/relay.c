@@ -108,6 +108,8 @@ static void wait_ring(struct guest *g, int client_fd)
 
 	if (poll(pfd, client_fd >= 0 ? 2 : 1, GUEST_POLL_MS) > 0 && pfd[0].revents)
 		guest_drain_notifications(g);
+	else if (!pfd[0].revents)
+		guest_quiet_poll(g);
 }
 
 /*
