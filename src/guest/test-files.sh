@@ -1,7 +1,7 @@
 #!/bin/bash
 # The guest tool's installed files as systemd and man read them: the units
-# verify (with the program at its build path), the man page renders
-# without a single groff warning.
+# verify (with the program at its build path), the man page documents
+# every exit status (man/test-man.sh renders every page).
 set -u
 prog=$1 service=$2 path_unit=$3 man=${4:-}
 fails=0
@@ -22,7 +22,6 @@ else
 	echo "skip - systemd-analyze is not installed"
 fi
 if [ -n "$man" ]; then
-	check "the man page renders without warnings" bash -c "[ -z \"\$(groff -ww -z -man '$man' 2>&1)\" ]"
 	check "... and documents every exit status" bash -c "for s in 0 1 2 3 4; do groff -man -Tutf8 '$man' 2>/dev/null | col -b | grep -q \"^ *\$s\$\" || exit 1; done"
 fi
 echo "$fails failed"

@@ -27,7 +27,7 @@
 static const char usage_text[] =
 	"usage: xgmd [OPTIONS]\n"
 	"\n"
-	"  -c, --config FILE      read FILE (INI; see examples/xgmd.conf)\n"
+	"  -c, --config FILE      read FILE (INI; see xgmd.conf(5))\n"
 	"  -s, --socket PATH      the event socket (default " XGM_DEFAULT_SOCKET ")\n"
 	"  -f, --foreground       do not detach (what systemd wants)\n"
 	"  -l, --log-level LEVEL  err, warning, notice, info or debug\n"
