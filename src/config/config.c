@@ -38,6 +38,7 @@ struct key {
 static const struct key keys[] = {
 	{ "daemon", "socket", KEY_PATH, FIELD(daemon, socket), CONFIG_SOCKET_MAX, 0, 0 },
 	{ "daemon", "socket_mode", KEY_MODE, FIELD(daemon, socket_mode), 0, 0, 0777 },
+	{ "daemon", "socket_group", KEY_STRING, FIELD(daemon, socket_group), CONFIG_GROUP_MAX, 0, 0 },
 	{ "daemon", "log_level", KEY_LEVEL, FIELD(daemon, log_level), 0, 0, 0 },
 	UINT(settle, quiet_ms, 0, 3600000),
 	UINT(settle, max_wait_ms, 1, 3600000),

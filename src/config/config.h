@@ -11,6 +11,7 @@
 
 #define CONFIG_SOCKET_MAX 108		/* sizeof(sun_path), NUL included */
 #define CONFIG_REFERENCE_VERSION_MAX 64	/* NUL included */
+#define CONFIG_GROUP_MAX 64		/* NUL included */
 #define CONFIG_FILE_MAX (1024 * 1024)	/* a config file larger than this is an error */
 
 /* Holds no pointers: copy it freely, and keep the old one when a reload fails. */
@@ -18,6 +19,7 @@ struct xgm_config {
 	struct {
 		char socket[CONFIG_SOCKET_MAX];	/* absolute path */
 		uint32_t socket_mode;		/* permission bits, <= 0777 */
+		char socket_group[CONFIG_GROUP_MAX];	/* "" = the process's group; resolved at listen */
 		int log_level;			/* syslog priority 3 (err) .. 7 (debug), as enum log_level */
 	} daemon;
 	struct {

@@ -44,6 +44,7 @@ static void test_defaults(void **state)
 	config_init(&cfg);
 	assert_string_equal(cfg.daemon.socket, "/run/xgm/xgmd.sock");
 	assert_int_equal(cfg.daemon.socket_mode, 0660);
+	assert_string_equal(cfg.daemon.socket_group, "");
 	assert_int_equal(cfg.daemon.log_level, 6);
 	assert_int_equal(cfg.settle.quiet_ms, 250);
 	assert_int_equal(cfg.settle.max_wait_ms, 2000);
@@ -76,6 +77,7 @@ static void test_every_key(void **state)
 		"[daemon]\n"
 		"socket = /tmp/x y.sock\n"
 		"socket_mode=0600\n"
+		"socket_group = xgm\n"
 		"  log_level\t=\tdebug  \n"
 		"[settle]\r\n"
 		"quiet_ms = 0\r\n"
@@ -102,6 +104,7 @@ static void test_every_key(void **state)
 	parse_ok(&cfg, S(text));
 	assert_string_equal(cfg.daemon.socket, "/tmp/x y.sock");
 	assert_int_equal(cfg.daemon.socket_mode, 0600);
+	assert_string_equal(cfg.daemon.socket_group, "xgm");
 	assert_int_equal(cfg.daemon.log_level, 7);
 	assert_int_equal(cfg.settle.quiet_ms, 0);
 	assert_int_equal(cfg.settle.max_wait_ms, 3000);

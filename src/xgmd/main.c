@@ -6,13 +6,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stddef.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <event2/event.h>
 
@@ -21,13 +19,15 @@
 #include "metrics/version.h"
 #include "server/server.h"
 #include "util/log.h"
+#include "util/sd-notify.h"
 #include "xgm-config.h"
 #include "xgm/protocol.h"
 
 static const char usage_text[] =
 	"usage: xgmd [OPTIONS]\n"
 	"\n"
-	"  -c, --config FILE      read FILE (INI; see xgmd.conf(5))\n"
+	"  -c, --config FILE      read FILE (INI; see xgmd.conf(5)); default\n"
+	"                         " XGM_DEFAULT_CONFIG " if it exists\n"
 	"  -s, --socket PATH      the event socket (default " XGM_DEFAULT_SOCKET ")\n"
 	"  -f, --foreground       do not detach (what systemd wants)\n"
 	"  -l, --log-level LEVEL  err, warning, notice, info or debug\n"
@@ -43,6 +43,7 @@ struct daemon {
 	struct engine *engine;
 	struct server *server;
 	struct event *sigterm, *sigint, *sighup;
+	struct event *watchdog;		/* NULL without a systemd watchdog */
 };
 
 static void warn_config(void *arg, const char *msg)
@@ -72,25 +73,41 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	log_notice("SIGHUP: reloading is not supported yet; restart xgmd to apply a new configuration");
 }
 
-/* Configuration from the file, then --set, then the dedicated options. */
+static int report_load_error(int r, const char *path, const struct config_diag *diag)
+{
+	if (r == -EINVAL)
+		fprintf(stderr, "xgmd: %s\n", diag->error);
+	else
+		fprintf(stderr, "xgmd: cannot read %s: %s\n", path, strerror(-r));
+	return r;
+}
+
+/*
+ * Configuration from the file (path, else the installed one if it exists),
+ * then --set, then the dedicated options. *used: the file read, or NULL.
+ */
 static int load_config(struct xgm_config *cfg, const char *path, int n_sets, char **sets,
-		       const char *socket, const char *level, bool strict)
+		       const char *socket, const char *level, bool strict, const char **used)
 {
 	struct config_diag diag = { .strict = strict, .warn = warn_config };
 	enum log_level lvl;
+	int r;
+
+	*used = NULL;
 
 	config_init(cfg);
-	if (path) {
-		int r = config_load(cfg, path, &diag);
-
-		if (r == -EINVAL) {
-			fprintf(stderr, "xgmd: %s\n", diag.error);
-			return r;
-		}
-		if (r < 0) {
-			fprintf(stderr, "xgmd: cannot read %s: %s\n", path, strerror(-r));
-			return r;
-		}
+	if (!path) {
+		/* The installed file is optional; one named with --config is not. */
+		r = config_load(cfg, XGM_DEFAULT_CONFIG, &diag);
+		if (r == 0)
+			*used = XGM_DEFAULT_CONFIG;
+		else if (r != -ENOENT)
+			return report_load_error(r, XGM_DEFAULT_CONFIG, &diag);
+	} else {
+		r = config_load(cfg, path, &diag);
+		if (r < 0)
+			return report_load_error(r, path, &diag);
+		*used = path;
 	}
 	diag.strict = true;
 	for (int i = 0; i < n_sets; i++) {
@@ -184,27 +201,62 @@ static int activated_socket(void)
 	return 3;
 }
 
-/* Tells systemd (Type=notify) we are ready; a no-op elsewhere. */
-static void notify_ready(void)
+/* Tells systemd (Type=notify) something; a no-op elsewhere. */
+static void notify_systemd(const char *msg)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	size_t len;
-	int fd;
+	int r = sd_notify_send(msg);
 
-	if (!path || (path[0] != '/' && path[0] != '@') ||
-	    (len = strlen(path)) >= sizeof(addr.sun_path))
-		return;
-	memcpy(addr.sun_path, path, len);
-	if (addr.sun_path[0] == '@')
-		addr.sun_path[0] = '\0';	/* an abstract socket */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&addr,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-		log_warning("cannot notify systemd: %s", strerror(errno));
-	close(fd);
+	if (r < 0)
+		log_warning("cannot notify systemd (%s): %s", msg, strerror(-r));
+}
+
+/* The loop is alive: systemd restarts xgmd when these stop (WatchdogSec=). */
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	notify_systemd("WATCHDOG=1");
+}
+
+/* A timer at half the interval systemd asked for, as sd_watchdog_enabled(3) advises. */
+static int start_watchdog(struct daemon *d)
+{
+	uint64_t usec = sd_watchdog_usec();
+	struct timeval half;
+
+	if (!usec)
+		return 0;
+	half.tv_sec = (time_t)(usec / 2 / 1000000);
+	half.tv_usec = (suseconds_t)(usec / 2 % 1000000);
+	d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+	if (!d->watchdog || event_add(d->watchdog, &half) < 0)
+		return -ENOMEM;
+	log_info("watchdog: WATCHDOG=1 every %llu ms", (unsigned long long)(usec / 2000));
+	return 0;
+}
+
+/*
+ * Gives the socket to [daemon] socket_group, so that its members can
+ * connect (0660 root:xgm). "" keeps xgmd's own group.
+ */
+static int chown_socket(const char *path, const char *group)
+{
+	struct group *gr;
+
+	if (!group[0])
+		return 0;
+	errno = 0;
+	gr = getgrnam(group);
+	if (!gr) {
+		log_err("daemon.socket_group: no group '%s'%s%s", group, errno ? ": " : "",
+			errno ? strerror(errno) : "");
+		return -ENOENT;
+	}
+	if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+		int r = -errno;
+
+		log_err("cannot give %s to group %s: %s", path, group, strerror(-r));
+		return r;
+	}
+	return 0;
 }
 
 /* Detaches once the socket is open, so that start-up errors still reach the caller. */
@@ -253,7 +305,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *config_path = NULL, *socket = NULL, *level = NULL;
+	const char *config_path = NULL, *socket = NULL, *level = NULL, *config_used;
 	bool foreground = false, check_only = false;
 	char **sets = calloc((size_t)argc, sizeof(*sets));
 	int n_sets = 0, c, r, status = 1, activated;
@@ -304,12 +356,16 @@ int main(int argc, char **argv)
 		free(sets);
 		return 2;
 	}
-	r = load_config(&cfg, config_path, n_sets, sets, socket, level, check_only);
+	r = load_config(&cfg, config_path, n_sets, sets, socket, level, check_only, &config_used);
 	free(sets);
 	if (r < 0 || engine_config_from(&ecfg, &cfg) < 0)
 		return 2;
 	if (check_only) {
-		printf("configuration OK\n");
+		if (config_used)
+			printf("configuration OK: %s\n", config_used);
+		else
+			printf("configuration OK: the built-in defaults (there is no %s)\n",
+			       XGM_DEFAULT_CONFIG);
 		return 0;
 	}
 	log_set_level((enum log_level)cfg.daemon.log_level);
@@ -329,7 +385,7 @@ int main(int argc, char **argv)
 	activated = activated_socket();
 	r = activated >= 0 ? server_listen_fd(d.server, activated) :
 		server_listen(d.server, cfg.daemon.socket, (mode_t)cfg.daemon.socket_mode);
-	if (r < 0)
+	if (r < 0 || (activated < 0 && chown_socket(cfg.daemon.socket, cfg.daemon.socket_group) < 0))
 		goto out;	/* the server said why */
 	if (!foreground && detach() < 0) {
 		fprintf(stderr, "xgmd: cannot detach: %s\n", strerror(errno));
@@ -340,13 +396,17 @@ int main(int argc, char **argv)
 	d.sighup = evsignal_new(d.base, SIGHUP, on_sighup, &d);
 	if (!d.sigterm || !d.sigint || !d.sighup || evsignal_add(d.sigterm, NULL) < 0 ||
 	    evsignal_add(d.sigint, NULL) < 0 || evsignal_add(d.sighup, NULL) < 0 ||
-	    engine_start(d.engine) < 0) {
+	    start_watchdog(&d) < 0 || engine_start(d.engine) < 0) {
 		fprintf(stderr, "xgmd: cannot set up the event loop\n");
 		goto out;
 	}
 	log_notice("xgmd %s listening on %s", XGM_VERSION,
 		   activated >= 0 ? "the socket systemd passed" : cfg.daemon.socket);
-	notify_ready();
+	if (config_used)
+		log_info("configuration: %s", config_used);
+	else
+		log_info("configuration: the built-in defaults (there is no %s)", XGM_DEFAULT_CONFIG);
+	notify_systemd("READY=1");
 	event_base_dispatch(d.base);
 	status = 0;
 out:
@@ -356,6 +416,8 @@ out:
 		event_free(d.sigint);
 	if (d.sighup)
 		event_free(d.sighup);
+	if (d.watchdog)
+		event_free(d.watchdog);
 	server_free(d.server);
 	engine_free(d.engine);
 	if (d.base)
