@@ -1,6 +1,7 @@
 #!/bin/bash
 # Every man page renders without a single groff warning (groff -ww: all
-# warnings), and has the sections man(7) expects.
+# warnings), on the typesetter and on a terminal, is plain ASCII (so that
+# no device or man(1) reads it differently), and has NAME and DESCRIPTION.
 set -u
 fails=0
 check() {	# check DESCRIPTION COMMAND...
@@ -9,11 +10,15 @@ check() {	# check DESCRIPTION COMMAND...
 }
 for page in "$@"; do
 	name=$(basename "$page")
-	out=$(groff -ww -z -man "$page" 2>&1)
-	check "$name renders without warnings" test -z "$out"
-	[ -z "$out" ] || printf '%s\n' "$out"
-	check "$name has NAME, SYNOPSIS and DESCRIPTION" \
-		bash -c "for s in NAME SYNOPSIS DESCRIPTION; do grep -q \"^\.SH \\\"\\?\$s\" '$page' || exit 1; done"
+	for device in ps utf8; do
+		out=$(groff -ww -z -T$device -man "$page" 2>&1)
+		check "$name renders on $device without warnings" test -z "$out"
+		[ -z "$out" ] || printf '%s\n' "$out"
+	done
+	check "$name is ASCII" bash -c "! LC_ALL=C grep -q '[^[:print:][:space:]]' '$page'"
+	for s in NAME DESCRIPTION; do
+		check "$name has $s" grep -Eq "^\.SH \"?$s\"?$" "$page"
+	done
 done
 echo "$fails failed"
 [ "$fails" -eq 0 ]
