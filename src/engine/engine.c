@@ -50,6 +50,7 @@ struct engine_stats {
 	uint64_t domains_new;
 	uint64_t domains_gone;
 	uint64_t resyncs;
+	uint64_t reloads;		/* engine_reconfigure() calls */
 };
 
 struct engine {
@@ -1021,6 +1022,28 @@ int engine_start(struct engine *e)
 	return e->xs ? 0 : -ENOMEM;
 }
 
+void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
+{
+	struct xs_conn_config xs = e->cfg.xs;
+	bool reread_all = e->cfg.reread_all;
+
+	e->cfg = *cfg;
+	e->cfg.xs = xs;
+	e->cfg.reread_all = reread_all;
+	e->stats.reloads++;
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
+		struct tracked *t = e->domains[domid];
+
+		if (!t)
+			continue;
+		keyset_set_limits(t->d->keys, &e->cfg.domain.limits);
+		recompute(e, t, true);
+		event_del(t->live_ev);
+		if (t->metrics.live)
+			arm_live_timer(e, t);
+	}
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)
@@ -1145,6 +1168,7 @@ int engine_stats(void *engine, yajl_gen g)
 	first_error(&r, stat_int(g, "events_unencoded", e->stats.events_unencoded));
 	first_error(&r, stat_int(g, "domains_new", e->stats.domains_new));
 	first_error(&r, stat_int(g, "domains_gone", e->stats.domains_gone));
+	first_error(&r, stat_int(g, "reloads", e->stats.reloads));
 	first_error(&r, jsonw_cstr(g, "xenstore_connected"));
 	first_error(&r, jsonw_bool(g, xs_conn_is_up(e->xs)));
 	first_error(&r, stat_int(g, "xenstore_connects", e->stats.resyncs));

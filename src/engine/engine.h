@@ -45,6 +45,15 @@ void engine_free(struct engine *e);
  */
 int engine_start(struct engine *e);
 
+/*
+ * A reload: applies cfg's settling, limits, reference version and live
+ * timeout at once, re-evaluates every domain under them and publishes
+ * domain.metrics only where a value really changed. The xenstore settings
+ * and reread_all are kept (the caller says so). A batch already open keeps
+ * the deadline it has.
+ */
+void engine_reconfigure(struct engine *e, const struct engine_config *cfg);
+
 /* Queries for the socket server (see server.h). */
 int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffer *out);
 int engine_get(void *engine, unsigned int domid, yajl_gen g);

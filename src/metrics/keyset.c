@@ -265,6 +265,11 @@ const struct keyset_limits *keyset_limits(const struct keyset *ks)
 	return &ks->limits;
 }
 
+void keyset_set_limits(struct keyset *ks, const struct keyset_limits *limits)
+{
+	ks->limits = *limits;
+}
+
 bool keyset_limit_reached(const struct keyset *ks)
 {
 	return ks->limit_reached;

@@ -72,6 +72,11 @@ const char *keyset_get(const struct keyset *ks, const char *path, size_t *len);
 size_t keyset_count(const struct keyset *ks);
 size_t keyset_bytes(const struct keyset *ks);
 const struct keyset_limits *keyset_limits(const struct keyset *ks);
+/*
+ * New limits (a reload). Keys already stored stay; a keyset now over a
+ * limit refuses the next growing write, as if it had just filled up.
+ */
+void keyset_set_limits(struct keyset *ks, const struct keyset_limits *limits);
 
 /* True once a set was refused with -ENOSPC, until keyset_clear_limit() succeeds. */
 bool keyset_limit_reached(const struct keyset *ks);

@@ -38,12 +38,22 @@ static const char usage_text[] =
 	"\n"
 	"xenstore is reached the libxenstore way: $XENSTORED_PATH when set.\n";
 
+/* What was asked on the command line: a reload reads the same file and keeps these on top. */
+struct options {
+	const char *config_path;	/* --config, or NULL for the installed file if any */
+	int n_sets;
+	char **sets;			/* --set KEY=VALUE, applied after the file */
+	const char *socket, *level;	/* --socket, --log-level */
+};
+
 struct daemon {
 	struct event_base *base;
 	struct engine *engine;
 	struct server *server;
 	struct event *sigterm, *sigint, *sighup;
 	struct event *watchdog;		/* NULL without a systemd watchdog */
+	const struct options *opts;
+	struct xgm_config cfg;		/* as running */
 };
 
 static void warn_config(void *arg, const char *msg)
@@ -68,28 +78,37 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
-static void on_sighup(evutil_socket_t sig, short what, void *arg)
+/* Tells systemd (Type=notify) something; a no-op elsewhere. */
+static void notify_systemd(const char *msg)
 {
-	log_notice("SIGHUP: reloading is not supported yet; restart xgmd to apply a new configuration");
+	int r = sd_notify_send(msg);
+
+	if (r < 0)
+		log_warning("cannot notify systemd (%s): %s", msg, strerror(-r));
 }
 
-static int report_load_error(int r, const char *path, const struct config_diag *diag)
+/* A one-line reason into err[ERR_MAX]. */
+#define ERR_MAX 400
+
+static int load_error(char *err, int r, const char *path, const struct config_diag *diag)
 {
 	if (r == -EINVAL)
-		fprintf(stderr, "xgmd: %s\n", diag->error);
+		snprintf(err, ERR_MAX, "%s", diag->error);
 	else
-		fprintf(stderr, "xgmd: cannot read %s: %s\n", path, strerror(-r));
+		snprintf(err, ERR_MAX, "cannot read %s: %s", path, strerror(-r));
 	return r;
 }
 
 /*
- * Configuration from the file (path, else the installed one if it exists),
- * then --set, then the dedicated options. *used: the file read, or NULL.
+ * Configuration from the file (opts->config_path, else the installed one
+ * if it exists), then --set, then the dedicated options. *used: the file
+ * read, or NULL. On failure err says why, in one line.
  */
-static int load_config(struct xgm_config *cfg, const char *path, int n_sets, char **sets,
-		       const char *socket, const char *level, bool strict, const char **used)
+static int load_config(struct xgm_config *cfg, const struct options *opts, bool strict,
+		       const char **used, char *err)
 {
 	struct config_diag diag = { .strict = strict, .warn = warn_config };
+	const char *path = opts->config_path;
 	enum log_level lvl;
 	int r;
 
@@ -102,44 +121,40 @@ static int load_config(struct xgm_config *cfg, const char *path, int n_sets, cha
 		if (r == 0)
 			*used = XGM_DEFAULT_CONFIG;
 		else if (r != -ENOENT)
-			return report_load_error(r, XGM_DEFAULT_CONFIG, &diag);
+			return load_error(err, r, XGM_DEFAULT_CONFIG, &diag);
 	} else {
 		r = config_load(cfg, path, &diag);
 		if (r < 0)
-			return report_load_error(r, path, &diag);
+			return load_error(err, r, path, &diag);
 		*used = path;
 	}
 	diag.strict = true;
-	for (int i = 0; i < n_sets; i++) {
-		if (config_set(cfg, sets[i], &diag) < 0) {
-			fprintf(stderr, "xgmd: %s\n", diag.error);
+	for (int i = 0; i < opts->n_sets; i++) {
+		if (config_set(cfg, opts->sets[i], &diag) < 0)
+			return load_error(err, -EINVAL, NULL, &diag);
+	}
+	if (opts->socket) {
+		if (opts->socket[0] != '/' || strlen(opts->socket) >= sizeof(cfg->daemon.socket)) {
+			snprintf(err, ERR_MAX, "--socket %s: must be an absolute path of at most %zu bytes",
+				 opts->socket, sizeof(cfg->daemon.socket) - 1);
 			return -EINVAL;
 		}
+		strcpy(cfg->daemon.socket, opts->socket);
 	}
-	if (socket) {
-		if (socket[0] != '/' || strlen(socket) >= sizeof(cfg->daemon.socket)) {
-			fprintf(stderr, "xgmd: --socket %s: must be an absolute path of at most %zu bytes\n",
-				socket, sizeof(cfg->daemon.socket) - 1);
-			return -EINVAL;
-		}
-		strcpy(cfg->daemon.socket, socket);
-	}
-	if (level) {
-		if (log_level_parse(level, &lvl) < 0) {
-			fprintf(stderr, "xgmd: --log-level %s: expected err, warning, notice, info or debug\n",
-				level);
+	if (opts->level) {
+		if (log_level_parse(opts->level, &lvl) < 0) {
+			snprintf(err, ERR_MAX, "--log-level %s: expected err, warning, notice, info or debug",
+				 opts->level);
 			return -EINVAL;
 		}
 		cfg->daemon.log_level = (int)lvl;
 	}
-	if (config_validate(cfg, &diag) < 0) {
-		fprintf(stderr, "xgmd: %s\n", diag.error);
-		return -EINVAL;
-	}
+	if (config_validate(cfg, &diag) < 0)
+		return load_error(err, -EINVAL, NULL, &diag);
 	return 0;
 }
 
-static int engine_config_from(struct engine_config *ec, const struct xgm_config *cfg)
+static int engine_config_from(struct engine_config *ec, const struct xgm_config *cfg, char *err)
 {
 	*ec = (struct engine_config){
 		.domain = {
@@ -168,13 +183,63 @@ static int engine_config_from(struct engine_config *ec, const struct xgm_config 
 	};
 	if (cfg->metrics.reference_version[0]) {
 		if (pv_version_parse(cfg->metrics.reference_version, &ec->metrics.reference) < 0) {
-			fprintf(stderr, "xgmd: metrics.reference_version: '%s' is not a version "
-				"such as 9.3.1.100\n", cfg->metrics.reference_version);
+			snprintf(err, ERR_MAX, "metrics.reference_version: '%s' is not a version "
+				 "such as 9.3.1.100", cfg->metrics.reference_version);
 			return -EINVAL;
 		}
 		ec->metrics.has_reference = true;
 	}
 	return 0;
+}
+
+/* Logs each setting a reload cannot change and keeps it as running. */
+static void keep_fixed_settings(struct xgm_config *next, const struct xgm_config *running)
+{
+	int level;
+
+	if (strcmp(next->daemon.socket, running->daemon.socket) ||
+	    next->daemon.socket_mode != running->daemon.socket_mode ||
+	    strcmp(next->daemon.socket_group, running->daemon.socket_group))
+		log_warning("reload: the socket (daemon.socket, socket_mode, socket_group) changes "
+			    "only at restart; keeping %s", running->daemon.socket);
+	if (memcmp(&next->xenstore, &running->xenstore, sizeof(next->xenstore)))
+		log_warning("reload: [xenstore] changes only at restart; keeping it");
+	level = next->daemon.log_level;
+	next->daemon = running->daemon;
+	next->daemon.log_level = level;
+	next->xenstore = running->xenstore;
+}
+
+/*
+ * SIGHUP: re-reads the configuration. A file with an error is rejected in
+ * one line and the running configuration kept; otherwise everything but the
+ * socket and the xenstore connection applies at once.
+ */
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct xgm_config next;
+	struct engine_config ecfg;
+	struct server_config scfg;
+	const char *used;
+	char err[ERR_MAX];
+
+	notify_systemd("RELOADING=1");
+	if (load_config(&next, d->opts, false, &used, err) < 0 ||
+	    engine_config_from(&ecfg, &next, err) < 0) {
+		log_err("reload rejected, keeping the running configuration: %s", err);
+		notify_systemd("READY=1");
+		return;
+	}
+	keep_fixed_settings(&next, &d->cfg);
+	engine_config_from(&ecfg, &next, err);	/* [xenstore] as running */
+	d->cfg = next;
+	log_set_level((enum log_level)next.daemon.log_level);
+	server_config_from(&scfg, &next);
+	server_reconfigure(d->server, &scfg);
+	engine_reconfigure(d->engine, &ecfg);
+	log_notice("reloaded the configuration from %s", used ? used : "the built-in defaults");
+	notify_systemd("READY=1");
 }
 
 static const struct server_engine_ops engine_ops = {
@@ -199,15 +264,6 @@ static int activated_socket(void)
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
 	return 3;
-}
-
-/* Tells systemd (Type=notify) something; a no-op elsewhere. */
-static void notify_systemd(const char *msg)
-{
-	int r = sd_notify_send(msg);
-
-	if (r < 0)
-		log_warning("cannot notify systemd (%s): %s", msg, strerror(-r));
 }
 
 /* The loop is alive: systemd restarts xgmd when these stop (WatchdogSec=). */
@@ -305,33 +361,35 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *config_path = NULL, *socket = NULL, *level = NULL, *config_used;
+	const char *config_used;
 	bool foreground = false, check_only = false;
-	char **sets = calloc((size_t)argc, sizeof(*sets));
-	int n_sets = 0, c, r, status = 1, activated;
-	struct xgm_config cfg;
+	struct options opts = { .sets = calloc((size_t)argc, sizeof(char *)) };
+	char **sets = opts.sets;	/* freed at exit: a reload applies them again */
+	int c, r, status = 1, activated;
 	struct engine_config ecfg;
 	struct server_config scfg;
-	struct daemon d = { 0 };
+	struct daemon d = { .opts = &opts };
+	struct xgm_config *cfg = &d.cfg;
+	char err[ERR_MAX];
 
 	if (!sets)
 		return 1;
 	while ((c = getopt_long(argc, argv, "c:s:fl:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			config_path = optarg;
+			opts.config_path = optarg;
 			break;
 		case 's':
-			socket = optarg;
+			opts.socket = optarg;
 			break;
 		case 'f':
 			foreground = true;
 			break;
 		case 'l':
-			level = optarg;
+			opts.level = optarg;
 			break;
 		case 'S':
-			sets[n_sets++] = optarg;
+			sets[opts.n_sets++] = optarg;
 			break;
 		case 'C':
 			check_only = true;
@@ -356,11 +414,14 @@ int main(int argc, char **argv)
 		free(sets);
 		return 2;
 	}
-	r = load_config(&cfg, config_path, n_sets, sets, socket, level, check_only, &config_used);
-	free(sets);
-	if (r < 0 || engine_config_from(&ecfg, &cfg) < 0)
+	r = load_config(cfg, &opts, check_only, &config_used, err);
+	if (r < 0 || engine_config_from(&ecfg, cfg, err) < 0) {
+		fprintf(stderr, "xgmd: %s\n", err);
+		free(sets);
 		return 2;
+	}
 	if (check_only) {
+		free(sets);
 		if (config_used)
 			printf("configuration OK: %s\n", config_used);
 		else
@@ -368,11 +429,11 @@ int main(int argc, char **argv)
 			       XGM_DEFAULT_CONFIG);
 		return 0;
 	}
-	log_set_level((enum log_level)cfg.daemon.log_level);
+	log_set_level((enum log_level)cfg->daemon.log_level);
 	/* libevent and libxenstore write to sockets; a gone peer is an error code, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 
-	server_config_from(&scfg, &cfg);
+	server_config_from(&scfg, cfg);
 	d.base = new_base();
 	if (!d.base)
 		goto out;
@@ -384,8 +445,8 @@ int main(int argc, char **argv)
 	}
 	activated = activated_socket();
 	r = activated >= 0 ? server_listen_fd(d.server, activated) :
-		server_listen(d.server, cfg.daemon.socket, (mode_t)cfg.daemon.socket_mode);
-	if (r < 0 || (activated < 0 && chown_socket(cfg.daemon.socket, cfg.daemon.socket_group) < 0))
+		server_listen(d.server, cfg->daemon.socket, (mode_t)cfg->daemon.socket_mode);
+	if (r < 0 || (activated < 0 && chown_socket(cfg->daemon.socket, cfg->daemon.socket_group) < 0))
 		goto out;	/* the server said why */
 	if (!foreground && detach() < 0) {
 		fprintf(stderr, "xgmd: cannot detach: %s\n", strerror(errno));
@@ -401,7 +462,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_notice("xgmd %s listening on %s", XGM_VERSION,
-		   activated >= 0 ? "the socket systemd passed" : cfg.daemon.socket);
+		   activated >= 0 ? "the socket systemd passed" : cfg->daemon.socket);
 	if (config_used)
 		log_info("configuration: %s", config_used);
 	else
@@ -422,5 +483,6 @@ out:
 	engine_free(d.engine);
 	if (d.base)
 		event_base_free(d.base);
+	free(sets);
 	return status;
 }

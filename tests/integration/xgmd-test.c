@@ -49,6 +49,10 @@ void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *nam
 	argv[argc++] = x->socket;
 	argv[argc++] = "--log-level";
 	argv[argc++] = log_level;
+	if (x->config) {
+		argv[argc++] = "--config";
+		argv[argc++] = x->config;
+	}
 	for (; sets && *sets && argc < 60; sets++) {
 		argv[argc++] = "--set";
 		argv[argc++] = *sets;

@@ -12,6 +12,7 @@
 struct xgmd {
 	pid_t pid;
 	char socket[108];	/* sun_path */
+	const char *config;	/* set before starting: --config FILE; NULL: none */
 };
 
 /*
