@@ -417,6 +417,32 @@ static void wait_idle(pid_t pid, double limit_s)
 	}
 }
 
+/*
+ * Waits until xgmd holds no batch back for the publication limit: a held
+ * batch is read when its token comes, and those reads belong to the phase
+ * whose writes made it, not to the next one.
+ */
+static int wait_released(struct subject *s, double limit_s)
+{
+	uint64_t t0 = monotonic_ns();
+
+	while (s->is_xgmd && seconds_since(t0) < limit_s) {
+		yajl_val v = client_call(s->ctl, "{\"cmd\":\"stats\",\"id\":3}");
+		long long held = v ? json_int(v, "engine", "rate_limited_domains") : -1;
+
+		if (v)
+			yajl_tree_free(v);
+		if (held < 0) {
+			fprintf(stderr, "xgm-bench: no stats from xgmd\n");
+			return -EPROTO;
+		}
+		if (held == 0)
+			return 0;
+		sleep_ms(20);
+	}
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -503,6 +529,9 @@ static int run_phase(struct bench *b, struct subject *s, const char *name,
 		sleep_ms(1);
 	p->drain_s = seconds_since(t_end);
 	p->incomplete = marks_unseen(&b->marks);
+	r = wait_released(s, 60 + (double)writes / 100);
+	if (r < 0)
+		return r;
 	/* The last value can be out before the work is done (stale events still queued). */
 	wait_quiet(b, 200, 600);
 	wait_idle(s->pid, 600);
