@@ -1185,3 +1185,30 @@ uint64_t engine_last_seq(void *engine)
 {
 	return ((struct engine *)engine)->seq;
 }
+
+void engine_foreach_domain(const struct engine *e, engine_domain_fn *fn, void *ctx)
+{
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
+		const struct tracked *t = e->domains[domid];
+
+		/* Not read yet: all-false metrics would claim "no tools". */
+		if (!t || t->d->state == DOMAIN_DISCOVERED || t->d->state == DOMAIN_GONE)
+			continue;
+		fn(ctx, domid, t->d->name, t->d->uuid, &t->metrics);
+	}
+}
+
+void engine_get_counters(const struct engine *e, struct engine_counters *out)
+{
+	*out = (struct engine_counters){
+		.domains = e->n_domains,
+		.resync_pending = e->n_pending,
+		.batches = e->stats.batches,
+		.identical_batches = e->stats.identical_batches,
+		.events_published = e->stats.events_published,
+		.xenstore_connects = e->stats.resyncs,
+		.xenstore_connected = e->xs && xs_conn_is_up(e->xs),
+	};
+	if (e->xs)
+		out->xs = *xs_conn_stats(e->xs);
+}

@@ -60,3 +60,26 @@ int engine_get(void *engine, unsigned int domid, yajl_gen g);
 int engine_list(void *engine, yajl_gen g);
 int engine_stats(void *engine, yajl_gen g);
 uint64_t engine_last_seq(void *engine);
+
+/*
+ * Read-only views for exporters (src/prometheus/): no xenstore request,
+ * nothing changes. engine_foreach_domain() calls fn for every domain whose
+ * metrics have been read at least once, in domid order; name and uuid may
+ * be NULL. Everything passed is borrowed for the duration of the call.
+ */
+typedef void engine_domain_fn(void *ctx, unsigned int domid, const char *name,
+			      const char *uuid, const struct guest_metrics *m);
+void engine_foreach_domain(const struct engine *e, engine_domain_fn *fn, void *ctx);
+
+/* The engine's counters, as engine_stats() reports them. */
+struct engine_counters {
+	uint64_t domains;		/* now */
+	uint64_t resync_pending;	/* now */
+	uint64_t batches;
+	uint64_t identical_batches;
+	uint64_t events_published;
+	uint64_t xenstore_connects;	/* the first connection included */
+	bool xenstore_connected;	/* now */
+	struct xs_conn_stats xs;
+};
+void engine_get_counters(const struct engine *e, struct engine_counters *out);
