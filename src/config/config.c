@@ -59,6 +59,7 @@ static const struct key keys[] = {
 	UINT(xenstore, reconnect_min_ms, 1, 3600000),
 	UINT(xenstore, reconnect_max_ms, 1, 3600000),
 	{ "xenstore", "reread_all", KEY_BOOL, FIELD(xenstore, reread_all), 0, 0, 0 },
+	{ "prometheus", "listen", KEY_STRING, FIELD(prometheus, listen), CONFIG_LISTEN_MAX, 0, 0 },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -12,6 +12,7 @@
 #define CONFIG_SOCKET_MAX 108		/* sizeof(sun_path), NUL included */
 #define CONFIG_REFERENCE_VERSION_MAX 64	/* NUL included */
 #define CONFIG_GROUP_MAX 64		/* NUL included */
+#define CONFIG_LISTEN_MAX 80		/* NUL included */
 #define CONFIG_FILE_MAX (1024 * 1024)	/* a config file larger than this is an error */
 
 /* Holds no pointers: copy it freely, and keep the old one when a reload fails. */
@@ -47,6 +48,9 @@ struct xgm_config {
 		uint32_t reconnect_max_ms;
 		bool reread_all;	/* the toolstack's strategy, for comparison only */
 	} xenstore;
+	struct {
+		char listen[CONFIG_LISTEN_MAX];	/* "" = off; ADDRESS:PORT, not parsed here */
+	} prometheus;
 };
 
 /* Fills cfg with every default. */

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "metrics/version.h"
+#include "prometheus/http.h"
 #include "server/server.h"
 #include "util/log.h"
 #include "util/sd-notify.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct event_base *base;
 	struct engine *engine;
 	struct server *server;
+	struct prom_http *prometheus;	/* NULL: [prometheus] listen is off */
 	struct event *sigterm, *sigint, *sighup;
 	struct event *watchdog;		/* NULL without a systemd watchdog */
 	const struct options *opts;
@@ -189,6 +191,16 @@ static int engine_config_from(struct engine_config *ec, const struct xgm_config 
 		}
 		ec->metrics.has_reference = true;
 	}
+	if (cfg->prometheus.listen[0]) {
+		char host[PROM_HOST_MAX];
+		uint16_t port;
+
+		if (prom_listen_parse(cfg->prometheus.listen, host, &port) < 0) {
+			snprintf(err, ERR_MAX, "prometheus.listen: '%s' is not ADDRESS:PORT "
+				 "(127.0.0.1:9101, [::1]:9101 or :9101)", cfg->prometheus.listen);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -204,10 +216,15 @@ static void keep_fixed_settings(struct xgm_config *next, const struct xgm_config
 			    "only at restart; keeping %s", running->daemon.socket);
 	if (memcmp(&next->xenstore, &running->xenstore, sizeof(next->xenstore)))
 		log_warning("reload: [xenstore] changes only at restart; keeping it");
+	/* Rebinding would need a second listener while scrapes are in flight. */
+	if (strcmp(next->prometheus.listen, running->prometheus.listen))
+		log_warning("reload: prometheus.listen changes only at restart; keeping '%s'",
+			    running->prometheus.listen);
 	level = next->daemon.log_level;
 	next->daemon = running->daemon;
 	next->daemon.log_level = level;
 	next->xenstore = running->xenstore;
+	next->prometheus = running->prometheus;
 }
 
 /*
@@ -448,6 +465,15 @@ int main(int argc, char **argv)
 		server_listen(d.server, cfg->daemon.socket, (mode_t)cfg->daemon.socket_mode);
 	if (r < 0 || (activated < 0 && chown_socket(cfg->daemon.socket, cfg->daemon.socket_group) < 0))
 		goto out;	/* the server said why */
+	if (cfg->prometheus.listen[0]) {
+		d.prometheus = prom_http_new(d.base, d.engine, d.server);
+		if (!d.prometheus) {
+			fprintf(stderr, "xgmd: out of memory\n");
+			goto out;
+		}
+		if (prom_http_listen(d.prometheus, cfg->prometheus.listen) < 0)
+			goto out;	/* it said why */
+	}
 	if (!foreground && detach() < 0) {
 		fprintf(stderr, "xgmd: cannot detach: %s\n", strerror(errno));
 		goto out;
@@ -479,6 +505,7 @@ out:
 		event_free(d.sighup);
 	if (d.watchdog)
 		event_free(d.watchdog);
+	prom_http_free(d.prometheus);
 	server_free(d.server);
 	engine_free(d.engine);
 	if (d.base)
