@@ -1,0 +1,430 @@
+/*
+ * The /metrics endpoint end to end: xgmd against the sandbox's real
+ * xenstored with a few guests (old tools declared NotUpgradable, out of
+ * date, no tools, hostile strings), its output checked by Debian's
+ * promtool, and a real Prometheus server scraping it every second, asked
+ * through its HTTP API. Loopback only; every wait is bounded and polls a
+ * fact. Skips (77) when promtool or prometheus is not installed.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <yajl/yajl_tree.h>
+
+#include "sandbox.h"
+#include "sandbox-test.h"
+#include "xgmd-test.h"
+
+#define TIMEOUT_MS 5000
+/* Prometheus starts, scrapes every second and answers queries: time for a few rounds. */
+#define PROMETHEUS_TIMEOUT_MS 60000
+
+static char dir[PATH_MAX];
+static struct xs_handle *xs;
+static struct xgmd daemon_;
+static struct client sub;
+static unsigned int xgmd_port, prom_port;
+static pid_t prom_pid;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A loopback port nobody listens on now. */
+static unsigned int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/*
+ * One HTTP/1.0 request to 127.0.0.1:port; returns the status (-1: no
+ * answer within the timeout) and the body (malloc'ed, NUL-terminated).
+ */
+static int http(unsigned int port, const char *method, const char *target, const char *accept,
+		char **body)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap), req[1024], *sep;
+	long long deadline = now_ms() + TIMEOUT_MS;
+	int fd, status = -1, n;
+
+	assert_non_null(buf);
+	*body = NULL;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		goto out;
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%s%s%s\r\n", method,
+		     target, accept ? "Accept: " : "", accept ? accept : "", accept ? "\r\n" : "");
+	if (write(fd, req, (size_t)n) != n)
+		goto out;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+		ssize_t got;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			goto out;
+		if (len + 4096 > cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		got = read(fd, buf + len, cap - len - 1);
+		if (got < 0)
+			goto out;
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	buf[len] = '\0';
+	sep = strstr(buf, "\r\n\r\n");
+	if (!sep || sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+		goto out;
+	*body = strdup(sep + 4);
+	/* Keep the headers for the Content-Type checks, after the body. */
+	sep[0] = '\0';
+	*body = realloc(*body, strlen(*body) + strlen(buf) + 2);
+	strcpy(*body + strlen(*body) + 1, buf);
+out:
+	close(fd);
+	free(buf);
+	return status;
+}
+
+/* The response headers http() keeps after the body's NUL. */
+static const char *headers_of(const char *body)
+{
+	return body + strlen(body) + 1;
+}
+
+static char *scrape(const char *accept)
+{
+	char *body;
+
+	assert_int_equal(http(xgmd_port, "GET", "/metrics", accept, &body), 200);
+	return body;
+}
+
+/* Runs "promtool check metrics" on text: its exit status, its complaints printed. */
+static int promtool_check(const char *text)
+{
+	char path[PATH_MAX + 16], cmd[2 * PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/scrape.txt", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s' 1>&2", path);
+	return system(cmd);
+}
+
+static void wait_metrics(unsigned int domid)
+{
+	yajl_val ev = client_wait_event(&sub, "domain.metrics", domid, TIMEOUT_MS);
+
+	assert_non_null(ev);
+	yajl_tree_free(ev);
+}
+
+static void new_domain(unsigned int domid, const char *name)
+{
+	yajl_val ev;
+
+	assert_int_equal(sandbox_domain_create(dir, xs, domid, name, true), 0);
+	ev = client_wait_event(&sub, "domain.new", domid, TIMEOUT_MS);
+	assert_non_null(ev);
+	yajl_tree_free(ev);
+}
+
+static void tools(unsigned int domid, const char *major, const char *minor)
+{
+	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/MajorVersion", major), 0);
+	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/MinorVersion", minor), 0);
+	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/MicroVersion", "0"), 0);
+	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/BuildVersion", "1"), 0);
+}
+
+static int group_setup(void **state)
+{
+	char sets_listen[64];
+	const char *sets[] = {
+		"settle.quiet_ms=50", "settle.max_wait_ms=500",
+		"metrics.reference_version=9.0", sets_listen, NULL,
+	};
+
+	if (system("command -v promtool >/dev/null && command -v prometheus >/dev/null") != 0) {
+		fprintf(stderr, "promtool or prometheus not installed (Debian: prometheus)\n");
+		exit(77);
+	}
+	sandbox_test_start(dir);
+	xs = sandbox_connect(dir);
+	assert_non_null(xs);
+	xgmd_port = free_port();
+	snprintf(sets_listen, sizeof(sets_listen), "prometheus.listen=127.0.0.1:%u", xgmd_port);
+	xgmd_start(&daemon_, dir, "xgmd", sets);
+	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
+
+	/* The appliance: old tools, declared not upgradable, so up to date. */
+	new_domain(10, "appliance");
+	tools(10, "6", "2");
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/NotUpgradable", "1"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "data/os_distro", "debian"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "data/meminfo_total", "2048"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 10, "attr/vif/0/ipv4/0", "192.0.2.10"), 0);
+	wait_metrics(10);
+	/* Out of date: 7.1 against the reference 9.0. */
+	new_domain(11, "outdated");
+	tools(11, "7", "1");
+	wait_metrics(11);
+	/* No tools at all. */
+	new_domain(12, "bare");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	int r = 0, status;
+
+	if (prom_pid > 0) {
+		kill(prom_pid, SIGTERM);
+		waitpid(prom_pid, &status, 0);
+	}
+	client_close(&sub);
+	r |= xgmd_stop(&daemon_);
+	if (xs)
+		xs_close(xs);
+	sandbox_test_stop(dir);
+	return r;
+}
+
+static void test_format(void **state)
+{
+	char *text = scrape(NULL);
+
+	assert_non_null(strstr(headers_of(text), "text/plain; version=0.0.4"));
+	assert_non_null(strstr(text, "xgm_guest_pv_drivers_up_to_date{domid=\"10\",name=\"appliance\","));
+	assert_non_null(strstr(text, "xgm_guest_pv_drivers_not_upgradable{domid=\"10\","));
+	assert_non_null(strstr(text, "xgm_guest_memory_total_bytes{domid=\"10\","));
+	assert_null(strstr(text, "xgm_guest_memory_total_bytes{domid=\"12\","));	/* unknown: absent */
+	assert_non_null(strstr(text, "xgm_guest_pv_drivers_detected{domid=\"12\",name=\"bare\","));
+	assert_non_null(strstr(text, "tools_version=\"6.2.0.1\"} 1\n"));
+	assert_non_null(strstr(text, "xgm_domains "));
+	assert_int_equal(promtool_check(text), 0);
+	free(text);
+
+	/* OpenMetrics when asked, as Prometheus asks. */
+	text = scrape("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");
+	assert_non_null(strstr(headers_of(text), "application/openmetrics-text; version=1.0.0"));
+	assert_non_null(strstr(text, "\n# EOF\n"));
+	free(text);
+}
+
+/* A scrape reads memory: xgmd's xenstore request counters do not move. */
+static void test_scrape_reads_no_xenstore(void **state)
+{
+	char *a = scrape(NULL), *b = scrape(NULL), *pa, *pb;
+
+	for (const char *kind = "read"; kind; kind = strcmp(kind, "read") ? NULL : "directory") {
+		char key[64];
+
+		snprintf(key, sizeof(key), "xgm_xenstore_requests_total{kind=\"%s\"} ", kind);
+		pa = strstr(a, key);
+		pb = strstr(b, key);
+		assert_non_null(pa);
+		assert_non_null(pb);
+		assert_int_equal(strtoull(pa + strlen(key), NULL, 10),
+				 strtoull(pb + strlen(key), NULL, 10));
+	}
+	free(a);
+	free(b);
+}
+
+static void test_other_requests(void **state)
+{
+	char *body;
+
+	assert_int_equal(http(xgmd_port, "GET", "/", NULL, &body), 404);
+	free(body);
+	assert_int_equal(http(xgmd_port, "GET", "/metrics/x", NULL, &body), 404);
+	free(body);
+	assert_int_equal(http(xgmd_port, "POST", "/metrics", NULL, &body), 405);
+	free(body);
+	assert_int_equal(http(xgmd_port, "HEAD", "/metrics", NULL, &body), 405);
+	free(body);
+}
+
+/* Guest and toolstack strings that try to break the exposition or add labels. */
+static void test_hostile_labels(void **state)
+{
+	char name[2001];
+	char *text;
+
+	for (size_t i = 0; i < 2000; i++)
+		name[i] = "\"\\\n}{,=\xff"[i % 8];
+	name[2000] = '\0';
+	new_domain(13, name);
+	assert_int_equal(sandbox_test_guest(dir, 13, "data/os_name",
+					    "x\"} 1\nxgm_fake{a=\"b\\\xc3\x28\xff"), 0);
+	assert_int_equal(sandbox_test_guest(dir, 13, "data/os_distro", "\n\n\n"), 0);
+	wait_metrics(13);
+	text = scrape(NULL);
+	assert_null(strstr(text, "\nxgm_fake"));
+	assert_non_null(strstr(text, "xgm_guest_info{domid=\"13\","));
+	assert_int_equal(promtool_check(text), 0);
+	free(text);
+}
+
+/* GET path on Prometheus's API; the parsed JSON, or NULL. */
+static yajl_val prom_api(const char *path)
+{
+	char *body;
+	yajl_val v;
+
+	if (http(prom_port, "GET", path, NULL, &body) != 200) {
+		free(body);
+		return NULL;
+	}
+	v = yajl_tree_parse(body, NULL, 0);
+	free(body);
+	return v;
+}
+
+/*
+ * Instant query (already URL-encoded) until its result has want_count
+ * series, the first with value want (NULL: any); false after the deadline.
+ */
+static bool query_until(const char *query, size_t want_count, const char *want)
+{
+	static const char *result_path[] = { "data", "result", NULL };
+	static const char *value_path[] = { "value", NULL };
+	char path[1024];
+
+	snprintf(path, sizeof(path), "/api/v1/query?query=%s", query);
+	for (long long deadline = now_ms() + PROMETHEUS_TIMEOUT_MS; now_ms() < deadline;) {
+		yajl_val v = prom_api(path), result = v ? yajl_tree_get(v, result_path, yajl_t_array) : NULL;
+		bool ok = false;
+
+		if (result && YAJL_GET_ARRAY(result)->len == want_count) {
+			ok = true;
+			if (want_count && want) {
+				yajl_val val = yajl_tree_get(YAJL_GET_ARRAY(result)->values[0],
+							     value_path, yajl_t_array);
+
+				const char *got = val && YAJL_GET_ARRAY(val)->len == 2 ?
+					YAJL_GET_STRING(YAJL_GET_ARRAY(val)->values[1]) : NULL;
+
+				ok = got && !strcmp(got, want);
+			}
+		}
+		yajl_tree_free(v);
+		if (ok)
+			return true;
+		/* Polling a fact: Prometheus scrapes once a second. */
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000 }, NULL);
+	}
+	return false;
+}
+
+static void start_prometheus(void)
+{
+	char config[PATH_MAX + 32], data[PATH_MAX + 32], listen[64], log[PATH_MAX + 32];
+	char arg_config[PATH_MAX + 64], arg_data[PATH_MAX + 64], arg_listen[96];
+	FILE *f;
+
+	snprintf(config, sizeof(config), "%s/prometheus.yml", dir);
+	snprintf(data, sizeof(data), "%s/prometheus-data", dir);
+	snprintf(log, sizeof(log), "%s/prometheus.log", dir);
+	prom_port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", prom_port);
+	f = fopen(config, "w");
+	assert_non_null(f);
+	fprintf(f, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+		   "scrape_configs:\n  - job_name: xgm\n    static_configs:\n"
+		   "      - targets: ['127.0.0.1:%u']\n", xgmd_port);
+	fclose(f);
+	snprintf(arg_config, sizeof(arg_config), "--config.file=%s", config);
+	snprintf(arg_data, sizeof(arg_data), "--storage.tsdb.path=%s", data);
+	snprintf(arg_listen, sizeof(arg_listen), "--web.listen-address=%s", listen);
+	prom_pid = fork();
+	assert_true(prom_pid >= 0);
+	if (prom_pid == 0) {
+		FILE *l = freopen(log, "a", stderr);
+
+		(void)l;
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execlp("prometheus", "prometheus", arg_config, arg_data, arg_listen,
+		       "--log.level=warn", (char *)NULL);
+		perror("exec prometheus");
+		_exit(127);
+	}
+}
+
+static void test_real_prometheus(void **state)
+{
+	yajl_val ev;
+
+	start_prometheus();
+	/* The scrape itself succeeded (up is 1), then the facts. */
+	assert_true(query_until("up%7Bjob%3D%22xgm%22%7D", 1, "1"));
+	assert_true(query_until("xgm_guest_pv_drivers_up_to_date%7Bname%3D%22appliance%22%7D", 1, "1"));
+	assert_true(query_until("xgm_guest_pv_drivers_up_to_date%7Bname%3D%22outdated%22%7D", 1, "0"));
+	assert_true(query_until("xgm_guest_pv_drivers_not_upgradable%7Bdomid%3D%2210%22%7D", 1, "1"));
+	assert_true(query_until("xgm_guest_pv_drivers_detected%7Bname%3D%22bare%22%7D", 1, "0"));
+
+	/* A destroyed domain: gone from the next scrape, so from the query. */
+	assert_int_equal(sandbox_domain_set_state(dir, 12, DOMSTATE_DYING), 0);
+	ev = client_wait_event(&sub, "domain.gone", 12, TIMEOUT_MS);
+	assert_non_null(ev);
+	yajl_tree_free(ev);
+	assert_int_equal(sandbox_domain_destroy(dir, 12), 0);
+	assert_true(query_until("xgm_guest_pv_drivers_detected%7Bdomid%3D%2212%22%7D", 0, NULL));
+	/* The others are still there. */
+	assert_true(query_until("xgm_guest_pv_drivers_up_to_date%7Bdomid%3D%2210%22%7D", 1, "1"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_scrape_reads_no_xenstore),
+		cmocka_unit_test(test_other_requests),
+		cmocka_unit_test(test_hostile_labels),
+		cmocka_unit_test(test_real_prometheus),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
