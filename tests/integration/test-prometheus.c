@@ -7,11 +7,8 @@
  * fact. Skips (77) when promtool or prometheus is not installed.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +26,7 @@
 
 #include "sandbox.h"
 #include "sandbox-test.h"
+#include "http-client.h"
 #include "xgmd-test.h"
 
 #define TIMEOUT_MS 5000
@@ -51,89 +48,11 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A loopback port nobody listens on now. */
-static unsigned int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-/*
- * One HTTP/1.0 request to 127.0.0.1:port; returns the status (-1: no
- * answer within the timeout) and the body (malloc'ed, NUL-terminated).
- */
-static int http(unsigned int port, const char *method, const char *target, const char *accept,
-		char **body)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap), req[1024], *sep;
-	long long deadline = now_ms() + TIMEOUT_MS;
-	int fd, status = -1, n;
-
-	assert_non_null(buf);
-	*body = NULL;
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		goto out;
-	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%s%s%s\r\n", method,
-		     target, accept ? "Accept: " : "", accept ? accept : "", accept ? "\r\n" : "");
-	if (write(fd, req, (size_t)n) != n)
-		goto out;
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
-		ssize_t got;
-
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			goto out;
-		if (len + 4096 > cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-		got = read(fd, buf + len, cap - len - 1);
-		if (got < 0)
-			goto out;
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	buf[len] = '\0';
-	sep = strstr(buf, "\r\n\r\n");
-	if (!sep || sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
-		goto out;
-	*body = strdup(sep + 4);
-	/* Keep the headers for the Content-Type checks, after the body. */
-	sep[0] = '\0';
-	*body = realloc(*body, strlen(*body) + strlen(buf) + 2);
-	strcpy(*body + strlen(*body) + 1, buf);
-out:
-	close(fd);
-	free(buf);
-	return status;
-}
-
-/* The response headers http() keeps after the body's NUL. */
-static const char *headers_of(const char *body)
-{
-	return body + strlen(body) + 1;
-}
-
 static char *scrape(const char *accept)
 {
 	char *body;
 
-	assert_int_equal(http(xgmd_port, "GET", "/metrics", accept, &body), 200);
+	assert_int_equal(http_request(xgmd_port, "GET", "/metrics", accept, TIMEOUT_MS, &body), 200);
 	return body;
 }
 
@@ -193,7 +112,8 @@ static int group_setup(void **state)
 	sandbox_test_start(dir);
 	xs = sandbox_connect(dir);
 	assert_non_null(xs);
-	xgmd_port = free_port();
+	xgmd_port = http_free_port();
+	assert_true(xgmd_port > 0);
 	snprintf(sets_listen, sizeof(sets_listen), "prometheus.listen=127.0.0.1:%u", xgmd_port);
 	xgmd_start(&daemon_, dir, "xgmd", sets);
 	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
@@ -235,7 +155,7 @@ static void test_format(void **state)
 {
 	char *text = scrape(NULL);
 
-	assert_non_null(strstr(headers_of(text), "text/plain; version=0.0.4"));
+	assert_non_null(strstr(http_headers(text), "text/plain; version=0.0.4"));
 	assert_non_null(strstr(text, "xgm_guest_pv_drivers_up_to_date{domid=\"10\",name=\"appliance\","));
 	assert_non_null(strstr(text, "xgm_guest_pv_drivers_not_upgradable{domid=\"10\","));
 	assert_non_null(strstr(text, "xgm_guest_memory_total_bytes{domid=\"10\","));
@@ -248,7 +168,7 @@ static void test_format(void **state)
 
 	/* OpenMetrics when asked, as Prometheus asks. */
 	text = scrape("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");
-	assert_non_null(strstr(headers_of(text), "application/openmetrics-text; version=1.0.0"));
+	assert_non_null(strstr(http_headers(text), "application/openmetrics-text; version=1.0.0"));
 	assert_non_null(strstr(text, "\n# EOF\n"));
 	free(text);
 }
@@ -277,13 +197,13 @@ static void test_other_requests(void **state)
 {
 	char *body;
 
-	assert_int_equal(http(xgmd_port, "GET", "/", NULL, &body), 404);
+	assert_int_equal(http_request(xgmd_port, "GET", "/", NULL, TIMEOUT_MS, &body), 404);
 	free(body);
-	assert_int_equal(http(xgmd_port, "GET", "/metrics/x", NULL, &body), 404);
+	assert_int_equal(http_request(xgmd_port, "GET", "/metrics/x", NULL, TIMEOUT_MS, &body), 404);
 	free(body);
-	assert_int_equal(http(xgmd_port, "POST", "/metrics", NULL, &body), 405);
+	assert_int_equal(http_request(xgmd_port, "POST", "/metrics", NULL, TIMEOUT_MS, &body), 405);
 	free(body);
-	assert_int_equal(http(xgmd_port, "HEAD", "/metrics", NULL, &body), 405);
+	assert_int_equal(http_request(xgmd_port, "HEAD", "/metrics", NULL, TIMEOUT_MS, &body), 405);
 	free(body);
 }
 
@@ -314,7 +234,7 @@ static yajl_val prom_api(const char *path)
 	char *body;
 	yajl_val v;
 
-	if (http(prom_port, "GET", path, NULL, &body) != 200) {
+	if (http_request(prom_port, "GET", path, NULL, TIMEOUT_MS, &body) != 200) {
 		free(body);
 		return NULL;
 	}
@@ -368,7 +288,8 @@ static void start_prometheus(void)
 	snprintf(config, sizeof(config), "%s/prometheus.yml", dir);
 	snprintf(data, sizeof(data), "%s/prometheus-data", dir);
 	snprintf(log, sizeof(log), "%s/prometheus.log", dir);
-	prom_port = free_port();
+	prom_port = http_free_port();
+	assert_true(prom_port > 0);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", prom_port);
 	f = fopen(config, "w");
 	assert_non_null(f);
