@@ -1194,7 +1194,7 @@ void engine_foreach_domain(const struct engine *e, engine_domain_fn *fn, void *c
 		/* Not read yet: all-false metrics would claim "no tools". */
 		if (!t || t->d->state == DOMAIN_DISCOVERED || t->d->state == DOMAIN_GONE)
 			continue;
-		fn(ctx, domid, t->d->name, t->d->uuid, &t->metrics);
+		fn(ctx, domid, t->d->name, t->d->uuid, &t->metrics, ratelimit_held(&t->d->publish));
 	}
 }
 

@@ -68,7 +68,7 @@ uint64_t engine_last_seq(void *engine);
  * be NULL. Everything passed is borrowed for the duration of the call.
  */
 typedef void engine_domain_fn(void *ctx, unsigned int domid, const char *name,
-			      const char *uuid, const struct guest_metrics *m);
+			      const char *uuid, const struct guest_metrics *m, bool rate_limited);
 void engine_foreach_domain(const struct engine *e, engine_domain_fn *fn, void *ctx);
 
 /* The engine's counters, as engine_stats() reports them. */

@@ -183,7 +183,7 @@ static void daemon_series(struct out *o, enum prom_format f, const char *name, e
 /* A per-domain gauge: its value, or GM_ABSENT for no sample. */
 struct domain_gauge {
 	const char *name, *unit, *help;
-	long long (*value)(const struct guest_metrics *m);
+	long long (*value)(const struct prom_domain *d);
 };
 
 static long long kib_to_bytes(long long kib)
@@ -191,14 +191,15 @@ static long long kib_to_bytes(long long kib)
 	return kib == GM_ABSENT ? GM_ABSENT : kib * 1024;
 }
 
-static long long v_detected(const struct guest_metrics *m) { return m->pv_drivers_detected; }
-static long long v_up_to_date(const struct guest_metrics *m) { return m->pv_drivers_up_to_date; }
-static long long v_not_upgradable(const struct guest_metrics *m) { return m->pv_drivers_not_upgradable; }
-static long long v_live(const struct guest_metrics *m) { return m->live; }
-static long long v_mem_total(const struct guest_metrics *m) { return kib_to_bytes(m->memory.total_kib); }
-static long long v_mem_free(const struct guest_metrics *m) { return kib_to_bytes(m->memory.free_kib); }
-static long long v_last_updated(const struct guest_metrics *m) { return m->last_updated; }
-static long long v_limit_reached(const struct guest_metrics *m) { return m->limit_reached; }
+static long long v_detected(const struct prom_domain *d) { return d->m->pv_drivers_detected; }
+static long long v_up_to_date(const struct prom_domain *d) { return d->m->pv_drivers_up_to_date; }
+static long long v_not_upgradable(const struct prom_domain *d) { return d->m->pv_drivers_not_upgradable; }
+static long long v_live(const struct prom_domain *d) { return d->m->live; }
+static long long v_mem_total(const struct prom_domain *d) { return kib_to_bytes(d->m->memory.total_kib); }
+static long long v_mem_free(const struct prom_domain *d) { return kib_to_bytes(d->m->memory.free_kib); }
+static long long v_last_updated(const struct prom_domain *d) { return d->m->last_updated; }
+static long long v_limit_reached(const struct prom_domain *d) { return d->m->limit_reached; }
+static long long v_rate_limited(const struct prom_domain *d) { return d->rate_limited; }
 
 static const struct domain_gauge domain_gauges[] = {
 	{ "xgm_guest_pv_drivers_detected", NULL,
@@ -217,6 +218,8 @@ static const struct domain_gauge domain_gauges[] = {
 	  "When the guest metrics last changed, in seconds since the epoch.", v_last_updated },
 	{ "xgm_guest_limit_reached", NULL,
 	  "1 when the domain's keys hit xgmd's per-domain limits.", v_limit_reached },
+	{ "xgm_guest_rate_limited", NULL,
+	  "1 while the domain's publication limit holds a batch of its changes back.", v_rate_limited },
 };
 
 /* Addresses in networks ("<vif>/ipv4/<i>", "<vif>/ipv6/<i>"; not the "<vif>/ip" alias). */
@@ -266,7 +269,7 @@ static void render_domains(struct out *o, enum prom_format f, const struct prom_
 
 		family(o, f, dg->name, GAUGE, dg->unit, dg->help);
 		for (size_t i = 0; i < v->n_domains; i++) {
-			long long val = dg->value(v->domains[i].m);
+			long long val = dg->value(&v->domains[i]);
 
 			if (val != GM_ABSENT)
 				sample(o, dg->name, labels[i], (uint64_t)val);

@@ -34,6 +34,7 @@ struct prom_domain {
 	const char *name;		/* NULL: unknown */
 	const char *uuid;		/* NULL: unknown */
 	const struct guest_metrics *m;
+	bool rate_limited;		/* the publication limit holds a batch back */
 };
 
 struct prom_view {

@@ -62,7 +62,7 @@ int prom_listen_parse(const char *address, char host[PROM_HOST_MAX], uint16_t *p
 }
 
 static void gather_domain(void *ctx, unsigned int domid, const char *name, const char *uuid,
-			  const struct guest_metrics *m)
+			  const struct guest_metrics *m, bool rate_limited)
 {
 	struct prom_http *h = ctx;
 
@@ -77,7 +77,7 @@ static void gather_domain(void *ctx, unsigned int domid, const char *name, const
 		h->domains = p;
 		h->cap_domains = cap;
 	}
-	h->domains[h->n_domains++] = (struct prom_domain){ domid, name, uuid, m };
+	h->domains[h->n_domains++] = (struct prom_domain){ domid, name, uuid, m, rate_limited };
 }
 
 static void free_text(const void *data, size_t len, void *arg)

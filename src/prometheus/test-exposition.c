@@ -106,9 +106,14 @@ static void test_text_format(void **state)
 
 	compute(&m, appliance_keys, sizeof(appliance_keys) / sizeof(appliance_keys[0]));
 	metrics_init(&empty);
-	d[0] = (struct prom_domain){ 10, "app\"liance", "00000000-0000-4000-8000-00000000000a", &m };
-	d[1] = (struct prom_domain){ 11, NULL, NULL, &empty };
+	d[0] = (struct prom_domain){ 10, "app\"liance", "00000000-0000-4000-8000-00000000000a", &m, false };
+	d[1] = (struct prom_domain){ 11, NULL, NULL, &empty, true };
 	text = render(d, 2, PROM_FORMAT_TEXT);
+
+	/* The publication limit is the engine's state, not the metrics'. */
+	assert_non_null(strstr(text, "xgm_guest_rate_limited{domid=\"10\",name=\"app\\\"liance\","
+				     "vm_uuid=\"00000000-0000-4000-8000-00000000000a\"} 0\n"));
+	assert_non_null(strstr(text, "xgm_guest_rate_limited{domid=\"11\",name=\"\",vm_uuid=\"\"} 1\n"));
 
 	assert_non_null(strstr(text, "# TYPE xgm_guest_pv_drivers_up_to_date gauge\n"));
 	assert_non_null(strstr(text, "xgm_guest_pv_drivers_up_to_date{domid=\"10\",name=\"app\\\"liance\","
@@ -145,7 +150,7 @@ static void test_openmetrics_format(void **state)
 	size_t len;
 
 	compute(&m, appliance_keys, sizeof(appliance_keys) / sizeof(appliance_keys[0]));
-	d = (struct prom_domain){ 10, "appliance", "u", &m };
+	d = (struct prom_domain){ 10, "appliance", "u", &m, false };
 	text = render(&d, 1, PROM_FORMAT_OPENMETRICS);
 	len = strlen(text);
 	assert_true(len > 6 && !strcmp(text + len - 6, "# EOF\n"));
@@ -171,7 +176,7 @@ static void test_hostile_identity(void **state)
 		name[i] = "\"\\\n}{,=\xff"[i % 8];
 	name[2000] = '\0';
 	metrics_init(&m);
-	d = (struct prom_domain){ 3, name, "\"} 1\nfake 2", &m };
+	d = (struct prom_domain){ 3, name, "\"} 1\nfake 2", &m, false };
 	text = render(&d, 1, PROM_FORMAT_TEXT);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		assert_true(line[0] == '#' || !strncmp(line, "xgm_", 4));
