@@ -114,6 +114,9 @@ static char *make_block(const char *path, size_t path_len, const char *value, si
 
 static void remove_range(struct keyset *ks, size_t first, size_t end)
 {
+	/* An empty keyset has no array yet: &entries[first] would be NULL arithmetic. */
+	if (first == end)
+		return;
 	for (size_t i = first; i < end; i++) {
 		ks->bytes -= ks->entries[i].path_len + ks->entries[i].len;
 		free(ks->entries[i].path);

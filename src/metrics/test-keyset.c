@@ -180,6 +180,24 @@ static void test_remove_subtree(void **state)
 	keyset_free(ks);
 }
 
+/* A guest removing keys that were never stored: no array has been allocated yet. */
+static void test_remove_from_empty(void **state)
+{
+	struct keyset *ks = keyset_new(NULL);
+
+	assert_non_null(ks);
+	assert_int_equal(keyset_remove(ks, "data/x"), 0);
+	assert_int_equal(keyset_remove_subtree(ks, "data"), 0);
+	assert_int_equal(keyset_remove_subtree(ks, ""), 0);
+	assert_int_equal(keyset_set(ks, "data/x", S("1")), KEYSET_CHANGED);
+	assert_int_equal(keyset_remove_subtree(ks, "attr"), 0);
+	assert_int_equal(keyset_remove_subtree(ks, ""), 1);
+	assert_int_equal(keyset_remove_subtree(ks, ""), 0);
+	assert_int_equal(keyset_count(ks), 0);
+	assert_int_equal(keyset_bytes(ks), 0);
+	keyset_free(ks);
+}
+
 static void test_limit_keys(void **state)
 {
 	struct keyset_limits lim = { .max_keys = 3, .max_bytes = 1000 };
@@ -291,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_prefix_iteration),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_remove_subtree),
+		cmocka_unit_test(test_remove_from_empty),
 		cmocka_unit_test(test_limit_keys),
 		cmocka_unit_test(test_limit_bytes),
 		cmocka_unit_test(test_many_keys),
