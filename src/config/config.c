@@ -47,6 +47,8 @@ static const struct key keys[] = {
 	UINT(metrics, live_timeout_s, 1, 31536000),
 	UINT(limits, max_keys_per_domain, 1, 1000000),
 	UINT(limits, max_bytes_per_domain, 1024, 1073741824),
+	UINT(limits, publish_burst, 1, 1000),
+	UINT(limits, publish_rate, 0, 1000),
 	UINT(limits, max_clients, 1, 65536),
 	/* Below a few KiB a single snapshot line could not fit. */
 	UINT(limits, client_output_cap, 4096, 1073741824),
@@ -75,6 +77,8 @@ void config_init(struct xgm_config *cfg)
 	cfg->metrics.live_timeout_s = 300;
 	cfg->limits.max_keys_per_domain = 1024;
 	cfg->limits.max_bytes_per_domain = 262144;
+	cfg->limits.publish_burst = 5;
+	cfg->limits.publish_rate = 1;
 	cfg->limits.max_clients = 256;
 	cfg->limits.client_output_cap = 1048576;
 	cfg->limits.client_stall_timeout_s = 300;

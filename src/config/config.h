@@ -32,6 +32,8 @@ struct xgm_config {
 	struct {
 		uint32_t max_keys_per_domain;
 		uint32_t max_bytes_per_domain;
+		uint32_t publish_burst;		/* a domain's batches published at once ... */
+		uint32_t publish_rate;		/* ... then this many a second; 0: no limit */
 		uint32_t max_clients;
 		uint32_t client_output_cap;	/* bytes queued per subscriber before events drop */
 		uint32_t client_stall_timeout_s;	/* disconnect after no write progress this long; 0 never */

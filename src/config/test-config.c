@@ -52,6 +52,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.metrics.live_timeout_s, 300);
 	assert_int_equal(cfg.limits.max_keys_per_domain, 1024);
 	assert_int_equal(cfg.limits.max_bytes_per_domain, 262144);
+	assert_int_equal(cfg.limits.publish_burst, 5);
+	assert_int_equal(cfg.limits.publish_rate, 1);
 	assert_int_equal(cfg.limits.max_clients, 256);
 	assert_int_equal(cfg.limits.client_output_cap, 1048576);
 	assert_int_equal(cfg.limits.client_stall_timeout_s, 300);
@@ -85,6 +87,8 @@ static void test_every_key(void **state)
 		"[limits]\n"
 		"max_keys_per_domain = 10\n"
 		"max_bytes_per_domain = 4096\n"
+		"publish_burst = 20\n"
+		"publish_rate = 0\n"
 		"max_clients = 1\n"
 		"client_output_cap = 65536\n"
 		"client_stall_timeout_s = 0\n"
@@ -106,6 +110,8 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg.metrics.live_timeout_s, 60);
 	assert_int_equal(cfg.limits.max_keys_per_domain, 10);
 	assert_int_equal(cfg.limits.max_bytes_per_domain, 4096);
+	assert_int_equal(cfg.limits.publish_burst, 20);
+	assert_int_equal(cfg.limits.publish_rate, 0);
 	assert_int_equal(cfg.limits.max_clients, 1);
 	assert_int_equal(cfg.limits.client_output_cap, 65536);
 	assert_int_equal(cfg.limits.client_stall_timeout_s, 0);
@@ -162,6 +168,7 @@ static void test_errors(void **state)
 	parse_fail(S("[settle]\nmax_wait_ms =\n"), "t.conf:2: settle.max_wait_ms");
 	parse_fail(S("[limits]\nclient_output_cap = 100\n"), "t.conf:2: limits.client_output_cap");
 	parse_fail(S("[limits]\nmax_clients = 0\n"), "t.conf:2: limits.max_clients");
+	parse_fail(S("[limits]\npublish_burst = 0\n"), "t.conf:2: limits.publish_burst");
 	parse_fail(S("[daemon]\nsocket = /\0x\n"), "t.conf:2: NUL byte");
 	{
 		char path[200] = "[daemon]\nsocket = /";

@@ -156,6 +156,7 @@ char **domain_take_dirty(struct domain *d, size_t *n, bool *rescan)
 void domain_batch_done(struct domain *d)
 {
 	settle_reset(&d->settle);
+	d->publish.held = false;	/* whatever was held has just been read */
 	if (d->state != DOMAIN_GONE)
 		d->state = DOMAIN_IDLE;
 }

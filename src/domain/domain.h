@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain/ratelimit.h"
 #include "domain/settle.h"
 #include "metrics/keyset.h"
 
@@ -36,6 +37,7 @@ extern const size_t domain_subtree_count;
 struct domain_config {
 	struct settle_config settle;
 	struct keyset_limits limits;
+	struct ratelimit_config publish;
 };
 
 struct domain {
@@ -47,6 +49,7 @@ struct domain {
 
 	struct keyset *keys;
 	struct settle settle;
+	struct ratelimit publish;	/* admits its settled batches for reading */
 	char *dirty[DOMAIN_MAX_DIRTY];	/* relative paths to re-read */
 	size_t n_dirty;
 	bool rescan;			/* re-read every subtree, not the dirty paths */

@@ -46,6 +46,7 @@ struct engine_stats {
 	uint64_t keys_read;
 	uint64_t events_published;
 	uint64_t identical_batches;	/* batches that changed nothing */
+	uint64_t batches_merged;	/* held by the publication limit, merged into a later one */
 	uint64_t domains_new;
 	uint64_t domains_gone;
 	uint64_t resyncs;
@@ -451,11 +452,30 @@ static void read_batch(struct engine *e, struct tracked *t)
 	arm_live_timer(e, t);
 }
 
+/*
+ * A batch settled. The publication limit may hold it: it stays open, what
+ * the guest writes meanwhile merges into it, and it is read when the next
+ * token comes. A data/updated kick re-arms this timer for now, but it finds
+ * no token either, so a kick cannot bypass the limit. Reads happen only
+ * when a batch is admitted, so the limit bounds a guest's xenstore reads too.
+ */
 static void on_settle_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct tracked *t = arg;
+	struct engine *e = t->engine;
+	const struct ratelimit_config *limit = &e->cfg.domain.publish;
+	uint64_t now = now_ms();
 
-	read_batch(t->engine, t);
+	if (!ratelimit_admit(&t->d->publish, limit, now)) {
+		e->stats.batches_merged++;
+		if (ratelimit_warn_due(&t->d->publish, now))
+			log_warning("domain %u publishes too often; its changes are merged "
+				    "(limits.publish_burst %u, publish_rate %u/s; %" PRIu64 " merged so far)",
+				    t->d->domid, limit->burst, limit->per_s, t->d->publish.merged);
+		arm_at(t->settle_ev, ratelimit_next(&t->d->publish, limit, now));
+		return;
+	}
+	read_batch(e, t);
 }
 
 static void on_live_timer(evutil_socket_t fd, short what, void *arg)
@@ -945,6 +965,11 @@ int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffe
 	return r;
 }
 
+static int stat_int(yajl_gen g, const char *name, uint64_t value)
+{
+	return jsonw_cstr(g, name) | jsonw_int(g, (long long)value);
+}
+
 int engine_get(void *engine, unsigned int domid, yajl_gen g)
 {
 	struct engine *e = engine;
@@ -956,6 +981,9 @@ int engine_get(void *engine, unsigned int domid, yajl_gen g)
 	r |= encode_domain_ref(g, t->d);
 	r |= jsonw_cstr(g, "state");
 	r |= jsonw_cstr(g, domain_state_name(t->d->state));
+	r |= jsonw_cstr(g, "rate_limited");
+	r |= jsonw_bool(g, ratelimit_held(&t->d->publish));
+	r |= stat_int(g, "batches_merged", t->d->publish.merged);
 	r |= jsonw_cstr(g, "data");
 	r |= metrics_json(g, &t->metrics);
 	return r ? -ENOMEM : 0;
@@ -988,22 +1016,23 @@ int engine_list(void *engine, yajl_gen g)
 	return r ? -ENOMEM : 0;
 }
 
-static int stat_int(yajl_gen g, const char *name, uint64_t value)
-{
-	return jsonw_cstr(g, name) | jsonw_int(g, (long long)value);
-}
-
 int engine_stats(void *engine, yajl_gen g)
 {
 	struct engine *e = engine;
 	const struct xs_conn_stats *xs = xs_conn_stats(e->xs);
+	uint64_t rate_limited = 0;
 	int r = 0;
+
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
+		rate_limited += e->domains[domid] && ratelimit_held(&e->domains[domid]->d->publish);
 
 	r |= stat_int(g, "domains", e->n_domains);
 	r |= stat_int(g, "resync_pending", e->n_pending);
 	r |= stat_int(g, "seq", e->seq);
 	r |= stat_int(g, "batches", e->stats.batches);
 	r |= stat_int(g, "identical_batches", e->stats.identical_batches);
+	r |= stat_int(g, "batches_merged", e->stats.batches_merged);
+	r |= stat_int(g, "rate_limited_domains", rate_limited);
 	r |= stat_int(g, "keys_read", e->stats.keys_read);
 	r |= stat_int(g, "events_published", e->stats.events_published);
 	r |= stat_int(g, "domains_new", e->stats.domains_new);

@@ -135,6 +135,10 @@ static int engine_config_from(struct engine_config *ec, const struct xgm_config 
 				.max_keys = cfg->limits.max_keys_per_domain,
 				.max_bytes = cfg->limits.max_bytes_per_domain,
 			},
+			.publish = {
+				.burst = cfg->limits.publish_burst,
+				.per_s = cfg->limits.publish_rate,
+			},
 		},
 		.xs = {
 			.watch_handles = cfg->xenstore.watch_connections,

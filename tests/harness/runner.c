@@ -873,10 +873,17 @@ static int build_sets(struct runner *r, char ***out)
 		{ "settle.quiet_ms", 250 }, { "settle.max_wait_ms", 2000 },
 		{ "metrics.live_timeout_s", 300 },
 	};
-	size_t n = 0, max = r->scn.n_settings + 4;
+	size_t n = 0, max = r->scn.n_settings + 5;
 	char **sets = calloc(max, sizeof(*sets));
+	bool rate_given = false;
 
 	if (!sets)
+		return -ENOMEM;
+	/* A rate scales the other way: 1 publication per scenario second. */
+	for (size_t k = 0; k < r->scn.n_settings; k++)
+		rate_given |= !strcmp(r->scn.settings[k].key, "limits.publish_rate");
+	if (!rate_given && asprintf(&sets[n++], "limits.publish_rate=%.0f",
+				    fmin(1000, fmax(1, round(1 / r->scale)))) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
 		bool given = false;
