@@ -377,8 +377,6 @@ static void recompute(struct engine *e, struct tracked *t, bool publish_changes)
 	size_t n;
 	bool real_change = false;
 
-	if (keyset_limit_reached(t->d->keys))
-		keyset_clear_limit(t->d->keys);
 	if (metrics_compute(&fresh, t->d->keys, &e->cfg.metrics, &clk) < 0) {
 		log_err("domain %u: cannot compute metrics: out of memory", t->d->domid);
 		return;
@@ -441,6 +439,16 @@ static void read_batch(struct engine *e, struct tracked *t)
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
+	/*
+	 * Room again after the limit refused writes: the refused keys are not
+	 * kept, so only a whole read makes the keyset what xenstore holds
+	 * (a fresh keyset raises the flag again if it still does not fit).
+	 */
+	if (r == 0 && !rescan && keyset_limit_reached(t->d->keys) &&
+	    keyset_clear_limit(t->d->keys)) {
+		rescan = true;
+		r = read_all(e, t);
+	}
 	domain_batch_done(t->d);
 	if (r == -ENOTCONN)
 		return;		/* the resync after reconnecting reads it all again */
