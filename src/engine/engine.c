@@ -37,7 +37,6 @@ struct tracked {
 	struct event *settle_ev;	/* the batch's deadline */
 	struct event *live_ev;		/* when "live" turns false */
 	struct guest_metrics metrics;	/* as last published */
-	bool seen_introduced;		/* only then can "not introduced" mean gone */
 	bool watched;			/* its watches are on the current connection */
 };
 
@@ -62,10 +61,16 @@ struct engine {
 	struct tracked *domains[DOMID_LIMIT];
 	size_t n_domains;
 	/*
-	 * Domids declared gone whose home is still listed (until the toolstack
-	 * removes it): not adopted again unless a new domain is introduced.
+	 * Listed domids that were not introduced when asked: a home being
+	 * built, or one that a dead domain left behind (the toolstack failed to
+	 * remove it). Neither is a domain for subscribers. An @introduceDomain
+	 * names no domain, so it asks the newly listed domids; these are asked
+	 * again only when an introduction matched none of them
+	 * (introduce_unmatched), so that leftover homes cost nothing per
+	 * introduction.
 	 */
-	uint8_t tombstone[DOMID_LIMIT / 8];
+	uint8_t awaiting[DOMID_LIMIT / 8];
+	unsigned int introduce_unmatched;	/* @introduceDomain events no adoption answered yet */
 	uint8_t listed[DOMID_LIMIT / 8];	/* /local/domain, as last listed */
 	/*
 	 * The pass: listed domids still to adopt, or (after a reconnection) to
@@ -581,7 +586,6 @@ static void forget(struct engine *e, struct tracked *t, bool announce)
 
 	domain_set_state(t->d, DOMAIN_GONE);
 	if (announce) {
-		bit_put(e->tombstone, domid, true);
 		e->stats.domains_gone++;
 		log_info("domain %u is gone", domid);
 		publish(e, t, XGM_EVENT_DOMAIN_GONE, NULL, 0);
@@ -621,7 +625,7 @@ static int sync_domain(struct engine *e, struct tracked *t, bool is_new)
 	return 0;
 }
 
-static int adopt(struct engine *e, unsigned int domid, bool introduced)
+static int adopt(struct engine *e, unsigned int domid)
 {
 	struct tracked *t = calloc(1, sizeof(*t));
 	int r;
@@ -645,7 +649,6 @@ static int adopt(struct engine *e, unsigned int domid, bool introduced)
 	}
 	e->domains[domid] = t;
 	e->n_domains++;
-	t->seen_introduced = introduced;
 	r = sync_domain(e, t, true);
 	if (r == -ENOTCONN) {
 		/*
@@ -657,14 +660,6 @@ static int adopt(struct engine *e, unsigned int domid, bool introduced)
 		log_warning("domain %u: cannot read it: %s", domid, strerror(-r));
 	}
 	return r;
-}
-
-/* Whether t died: it was introduced and no longer is. Remembers an introduction seen. */
-static bool died(struct tracked *t, int introduced)
-{
-	if (introduced == 1)
-		t->seen_introduced = true;
-	return introduced == 0 && t->seen_introduced;
 }
 
 static void on_pass_slice(evutil_socket_t fd, short what, void *arg);
@@ -683,13 +678,41 @@ static void kick_pass(struct engine *e)
 		evtimer_add(e->pass_ev, &zero);
 }
 
+/* Why /local/domain is listed, which decides what the pass is given. */
+enum listing {
+	LIST_CONNECT,		/* every listed domid: adopt, or re-watch and re-read */
+	LIST_INTRODUCE,		/* the newly listed domids that are not tracked */
+	LIST_RELEASE,		/* none: only what left the listing matters */
+};
+
+static void queue_awaiting(struct engine *e)
+{
+	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
+		if (bit_get(e->awaiting, domid))
+			set_pending(e, domid, true);
+}
+
 /*
- * Lists /local/domain into e->listed and queues for the pass every listed
- * domid that is not tracked (with resync, every listed domid). A domid that
- * left the listing leaves the queue and loses its tombstone. No listing at
- * all (-ENOENT) is an empty one: a fresh xenstored before the toolstack.
+ * Once the domids an @introduceDomain queued are all asked: if some
+ * introduction was not answered by an adoption, the domain introduced is one
+ * listed earlier (its home was written before another listing, or a reused
+ * domid over a leftover home), so every awaiting domid is asked once.
  */
-static int list_domains(struct engine *e, bool resync)
+static void answer_introductions(struct engine *e)
+{
+	if (e->n_pending > 0 || e->introduce_unmatched == 0)
+		return;
+	e->introduce_unmatched = 0;
+	queue_awaiting(e);
+}
+
+/*
+ * Lists /local/domain into e->listed and queues for the pass what `why`
+ * asks. A domid that left the listing leaves the queue and stops awaiting.
+ * No listing at all (-ENOENT) is an empty one: a fresh xenstored before the
+ * toolstack.
+ */
+static int list_domains(struct engine *e, enum listing why)
 {
 	unsigned int n = 0;
 	char **names;
@@ -709,40 +732,46 @@ static int list_domains(struct engine *e, bool resync)
 	free(names);
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
 		if (!bit_get(e->listed, domid)) {
-			bit_put(e->tombstone, domid, false);
+			bit_put(e->awaiting, domid, false);
 			set_pending(e, domid, false);
-		} else if (resync || !e->domains[domid]) {
+		} else if (why == LIST_CONNECT ||
+			   (why == LIST_INTRODUCE && !e->domains[domid] &&
+			    !bit_get(e->awaiting, domid))) {
 			set_pending(e, domid, true);
 		}
 	}
+	if (why == LIST_INTRODUCE)
+		answer_introductions(e);
 	kick_pass(e);
 	return 0;
 }
 
 /*
- * One domid of the pass: a listed one is adopted, unless it is the home a
- * dead domain left behind; a tracked one is re-watched and re-read, unless
- * it died while the connection was down.
+ * One domid of the pass. An untracked one is adopted once it is introduced:
+ * a home without an introduced domain is one being built, which its own
+ * @introduceDomain will bring, or one a dead domain left behind, which must
+ * never pass for a live domain. A tracked one is re-watched and re-read,
+ * unless it died (is no longer introduced) while the connection was down.
  */
 static int pass_one(struct engine *e, unsigned int domid)
 {
 	struct tracked *t = e->domains[domid];
 	int introduced = xs_conn_is_introduced(e->xs, domid);
 
-	if (introduced == -ENOTCONN)
+	if (introduced < 0)
 		return introduced;
 	if (t) {
-		if (!died(t, introduced))
+		if (introduced)
 			return sync_domain(e, t, false);
 		forget(e, t, true);
 		return 0;
 	}
-	if (bit_get(e->tombstone, domid)) {
-		if (introduced != 1)
-			return 0;
-		bit_put(e->tombstone, domid, false);	/* a new domain with that domid */
-	}
-	return adopt(e, domid, introduced == 1);
+	bit_put(e->awaiting, domid, !introduced);
+	if (!introduced)
+		return 0;
+	if (e->introduce_unmatched > 0)
+		e->introduce_unmatched--;
+	return adopt(e, domid);
 }
 
 /* Forgets what the latest listing lacks and, with check_introduced, what died. */
@@ -764,7 +793,7 @@ static void reap_domains(struct engine *e, bool check_introduced)
 		introduced = xs_conn_is_introduced(e->xs, domid);
 		if (introduced < 0)
 			return;
-		if (died(t, introduced))
+		if (!introduced)
 			forget(e, t, true);
 	}
 }
@@ -784,6 +813,7 @@ static void on_pass_slice(evutil_socket_t fd, short what, void *arg)
 		if (now_ms() >= deadline)
 			break;
 	}
+	answer_introductions(e);
 	if (e->n_pending > 0) {
 		kick_pass(e);
 		return;
@@ -808,7 +838,8 @@ static int on_connected(void *ctx, struct xs_conn *conn)
 		return r;
 	if (e->stats.resyncs++ > 0 || e->n_domains > 0)
 		log_notice("xenstore connected; resynchronising %zu domains", e->n_domains);
-	r = list_domains(e, true);
+	e->introduce_unmatched = 0;	/* the connection's pass asks every listed domid */
+	r = list_domains(e, LIST_CONNECT);
 	if (r == -ENOTCONN)
 		return 0;	/* the connection's own retry takes over */
 	if (r < 0) {
@@ -843,6 +874,7 @@ static void on_lost(void *ctx)
 	memset(e->pending, 0, sizeof(e->pending));
 	e->n_pending = 0;
 	e->connect_pass = false;
+	e->introduce_unmatched = 0;
 }
 
 static void on_domain_event(struct engine *e, const char *path, const char *token)
@@ -877,9 +909,10 @@ static void on_watch_event(void *ctx, const char *path, const char *token)
 
 	/* A listing is one request; adopting what it finds waits for the pass. */
 	if (strcmp(token, TOKEN_INTRODUCE) == 0) {
-		list_domains(e, false);
+		e->introduce_unmatched++;
+		list_domains(e, LIST_INTRODUCE);
 	} else if (strcmp(token, TOKEN_RELEASE) == 0) {
-		if (list_domains(e, false) == 0)
+		if (list_domains(e, LIST_RELEASE) == 0)
 			reap_domains(e, true);
 	} else {
 		on_domain_event(e, path, token);
