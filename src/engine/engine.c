@@ -44,6 +44,7 @@ struct engine_stats {
 	uint64_t batches;
 	uint64_t keys_read;
 	uint64_t events_published;
+	uint64_t events_unencoded;	/* published as lost: encoding failed */
 	uint64_t identical_batches;	/* batches that changed nothing */
 	uint64_t batches_merged;	/* held by the publication limit, merged into a later one */
 	uint64_t domains_new;
@@ -119,20 +120,30 @@ static void token_for(char *buf, size_t size, const struct domain *d)
 
 /* ---- events ---- */
 
+/*
+ * Keeps the first of a sequence of errors: ORing negative errnos together
+ * makes another errno (-ENOMEM | -EINVAL is -ENOENT).
+ */
+static void first_error(int *r, int next)
+{
+	if (*r == 0 && next < 0)
+		*r = next;
+}
+
 static int encode_domain_ref(yajl_gen g, const struct domain *d)
 {
 	int r = 0;
 
-	r |= jsonw_cstr(g, "domain");
-	r |= jsonw_map_open(g);
-	r |= jsonw_cstr(g, "id");
-	r |= jsonw_int(g, d->domid);
-	r |= jsonw_cstr(g, "name");
-	r |= d->name ? jsonw_cstr(g, d->name) : jsonw_null(g);
-	r |= jsonw_cstr(g, "uuid");
-	r |= d->uuid ? jsonw_cstr(g, d->uuid) : jsonw_null(g);
-	r |= jsonw_map_close(g);
-	return r ? -ENOMEM : 0;
+	first_error(&r, jsonw_cstr(g, "domain"));
+	first_error(&r, jsonw_map_open(g));
+	first_error(&r, jsonw_cstr(g, "id"));
+	first_error(&r, jsonw_int(g, d->domid));
+	first_error(&r, jsonw_cstr(g, "name"));
+	first_error(&r, d->name ? jsonw_cstr(g, d->name) : jsonw_null(g));
+	first_error(&r, jsonw_cstr(g, "uuid"));
+	first_error(&r, d->uuid ? jsonw_cstr(g, d->uuid) : jsonw_null(g));
+	first_error(&r, jsonw_map_close(g));
+	return r;
 }
 
 /* Encodes one event line into g (reset first); changed may be NULL. */
@@ -145,34 +156,34 @@ static int encode_event(yajl_gen g, const struct tracked *t, enum xgm_event kind
 	gettimeofday(&tv, NULL);
 	yajl_gen_clear(g);
 	yajl_gen_reset(g, NULL);
-	r |= jsonw_map_open(g);
-	r |= jsonw_cstr(g, "type");
-	r |= jsonw_cstr(g, "event");
-	r |= jsonw_cstr(g, "seq");
-	r |= jsonw_int(g, (long long)seq);
-	r |= jsonw_cstr(g, "event");
-	r |= jsonw_cstr(g, xgm_event_name(kind));
-	r |= jsonw_cstr(g, "timestamp");
-	r |= jsonw_map_open(g);
-	r |= jsonw_cstr(g, "seconds");
-	r |= jsonw_int(g, tv.tv_sec);
-	r |= jsonw_cstr(g, "microseconds");
-	r |= jsonw_int(g, tv.tv_usec);
-	r |= jsonw_map_close(g);
-	r |= encode_domain_ref(g, t->d);
+	first_error(&r, jsonw_map_open(g));
+	first_error(&r, jsonw_cstr(g, "type"));
+	first_error(&r, jsonw_cstr(g, "event"));
+	first_error(&r, jsonw_cstr(g, "seq"));
+	first_error(&r, jsonw_int(g, (long long)seq));
+	first_error(&r, jsonw_cstr(g, "event"));
+	first_error(&r, jsonw_cstr(g, xgm_event_name(kind)));
+	first_error(&r, jsonw_cstr(g, "timestamp"));
+	first_error(&r, jsonw_map_open(g));
+	first_error(&r, jsonw_cstr(g, "seconds"));
+	first_error(&r, jsonw_int(g, tv.tv_sec));
+	first_error(&r, jsonw_cstr(g, "microseconds"));
+	first_error(&r, jsonw_int(g, tv.tv_usec));
+	first_error(&r, jsonw_map_close(g));
+	first_error(&r, encode_domain_ref(g, t->d));
 	if (changed) {
-		r |= jsonw_cstr(g, "changed");
-		r |= jsonw_array_open(g);
+		first_error(&r, jsonw_cstr(g, "changed"));
+		first_error(&r, jsonw_array_open(g));
 		for (size_t i = 0; i < n_changed; i++)
-			r |= jsonw_cstr(g, changed[i]);
-		r |= jsonw_array_close(g);
+			first_error(&r, jsonw_cstr(g, changed[i]));
+		first_error(&r, jsonw_array_close(g));
 	}
 	if (kind != XGM_EVENT_DOMAIN_GONE) {
-		r |= jsonw_cstr(g, "data");
-		r |= metrics_json(g, &t->metrics);
+		first_error(&r, jsonw_cstr(g, "data"));
+		first_error(&r, metrics_json(g, &t->metrics));
 	}
-	r |= jsonw_map_close(g);
-	return r ? -ENOMEM : 0;
+	first_error(&r, jsonw_map_close(g));
+	return r;
 }
 
 static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
@@ -181,13 +192,22 @@ static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 	const char *text;
 	size_t len;
 
-	if (encode_event(e->gen, t, kind, e->seq + 1, changed, n_changed) < 0) {
-		log_err("domain %u: cannot encode %s: out of memory", t->d->domid,
-			xgm_event_name(kind));
+	int r = encode_event(e->gen, t, kind, e->seq + 1, changed, n_changed);
+
+	e->seq++;
+	if (r < 0) {
+		/*
+		 * The event happened: its seq is spent, and every subscriber it
+		 * was for counts it lost, so it gets a lost notice and a fresh
+		 * snapshot instead of a silent gap.
+		 */
+		log_err("domain %u: cannot encode %s: %s", t->d->domid, xgm_event_name(kind),
+			strerror(-r));
+		e->stats.events_unencoded++;
+		e->publish(e->publish_ctx, t->d->domid, kind, e->seq, NULL, 0);
 		return;
 	}
 	jsonw_text(e->gen, &text, &len);
-	e->seq++;
 	e->stats.events_published++;
 	/* The server copies the line and ends it; every subscriber gets these same bytes. */
 	e->publish(e->publish_ctx, t->d->domid, kind, e->seq, text, len);
@@ -240,6 +260,7 @@ static int store_node(struct engine *e, struct keyset *keys, unsigned int domid,
 		free(children);
 		return 0;
 	}
+	/* The first error wins; the walk goes on past a child that failed alone. */
 	is_dir = calloc(n, sizeof(*is_dir));
 	if (!is_dir) {
 		free(children);
@@ -255,7 +276,10 @@ static int store_node(struct engine *e, struct keyset *keys, unsigned int domid,
 		home_path(path, sizeof(path), domid, child);
 		child_value = xs_conn_read(e->xs, path, &child_len, &err);
 		if (!child_value) {
-			r = err == -ENOENT ? 0 : err;	/* removed while we walked */
+			if (err != -ENOENT)	/* -ENOENT: removed while we walked */
+				first_error(&r, err);
+			if (err == -ENOTCONN || err == -ENOSPC)
+				r = err;	/* these stop the walk whatever came first */
 			continue;
 		}
 		e->stats.keys_read++;
@@ -263,20 +287,24 @@ static int store_node(struct engine *e, struct keyset *keys, unsigned int domid,
 			is_dir[i] = true;
 			n_dirs++;
 		} else {
-			r = keyset_set(keys, child, child_value, child_len);
-			r = r < 0 ? r : 0;
+			int rc = keyset_set(keys, child, child_value, child_len);
+
+			first_error(&r, rc < 0 ? rc : 0);
 		}
 		free(child_value);
 	}
 	for (unsigned int i = 0; i < n && n_dirs > 0 && r != -ENOTCONN && r != -ENOSPC; i++) {
 		char child[KEYSET_PATH_MAX + 1];
+		int rc;
 
 		if (!is_dir[i])
 			continue;
 		snprintf(child, sizeof(child), "%s/%s", rel, children[i]);
-		r = store_node(e, keys, domid, child, depth + 1, "", 0);
-		if (r == -ENOENT)
-			r = 0;
+		rc = store_node(e, keys, domid, child, depth + 1, "", 0);
+		if (rc != -ENOENT)	/* -ENOENT: removed while we walked */
+			first_error(&r, rc);
+		if (rc == -ENOTCONN || rc == -ENOSPC)
+			r = rc;
 	}
 	free(is_dir);
 	free(children);
@@ -331,7 +359,13 @@ static int read_all(struct engine *e, struct tracked *t)
 	return 0;
 }
 
-/* Re-reads the dirty paths only: one read each, or a walk where a subtree came or went. */
+/*
+ * Re-reads the dirty paths only: one read each, or a walk where a subtree
+ * came or went. -ENOSPC (the limit refused a key, which the keyset flags
+ * and the metrics report) and -ENOENT are outcomes, not errors; the first
+ * real error is returned, and the rest of the batch is read anyway unless
+ * the connection is gone.
+ */
 static int read_dirty(struct engine *e, struct tracked *t, char **paths, size_t n)
 {
 	int r = 0;
@@ -340,7 +374,7 @@ static int read_dirty(struct engine *e, struct tracked *t, char **paths, size_t 
 		char path[KEYSET_PATH_MAX + 64];
 		unsigned int len;
 		char *value;
-		int err = 0;
+		int err = 0, rc = 0;
 
 		home_path(path, sizeof(path), t->d->domid, paths[i]);
 		value = xs_conn_read(e->xs, path, &len, &err);
@@ -349,18 +383,21 @@ static int read_dirty(struct engine *e, struct tracked *t, char **paths, size_t 
 			if (len == 0) {
 				/* Empty: a leaf, or a directory that gained children. */
 				keyset_remove_subtree(t->d->keys, paths[i]);
-				r = store_node(e, t->d->keys, t->d->domid, paths[i], 1, value, len);
-				r = r == -ENOENT || r == -ENOSPC ? 0 : r;
+				rc = store_node(e, t->d->keys, t->d->domid, paths[i], 1, value, len);
 			} else {
-				keyset_set(t->d->keys, paths[i], value, len);
+				rc = keyset_set(t->d->keys, paths[i], value, len);
 			}
 			free(value);
 		} else if (err == -ENOENT) {
 			keyset_remove_subtree(t->d->keys, paths[i]);
-		} else if (err == -ENOTCONN) {
-			r = err;
+		} else if (err != -EACCES) {
+			rc = err;
 		}
-		/* EACCES and the like: the key is not ours to know; leave it. */
+		/* EACCES: the key is not ours to know; leave it. */
+		if (rc != -ENOENT && rc != -ENOSPC)
+			first_error(&r, rc < 0 ? rc : 0);
+		if (rc == -ENOTCONN)
+			r = rc;
 	}
 	return r;
 }
@@ -457,6 +494,8 @@ static void read_batch(struct engine *e, struct tracked *t)
 	domain_batch_done(t->d);
 	if (r == -ENOTCONN)
 		return;		/* the resync after reconnecting reads it all again */
+	if (r < 0)	/* what was read is published; the next batch or resync retries the rest */
+		log_warning("domain %u: cannot read all of its batch: %s", t->d->domid, strerror(-r));
 	if (rescan && !home_exists(e, t->d->domid)) {
 		forget(e, t, true);
 		return;
@@ -650,14 +689,13 @@ static int adopt(struct engine *e, unsigned int domid)
 	e->domains[domid] = t;
 	e->n_domains++;
 	r = sync_domain(e, t, true);
-	if (r == -ENOTCONN) {
+	if (r < 0) {
 		/*
 		 * Never announced, so never known: subscribers learn of a domain
-		 * from its domain.new. The next connection's pass adopts it anew.
+		 * from its domain.new. It is untracked and not awaiting, so the
+		 * next @introduceDomain, or the next connection's pass, tries again.
 		 */
 		forget(e, t, false);
-	} else if (r < 0) {
-		log_warning("domain %u: cannot read it: %s", domid, strerror(-r));
 	}
 	return r;
 }
@@ -774,7 +812,12 @@ static int pass_one(struct engine *e, unsigned int domid)
 	return adopt(e, domid);
 }
 
-/* Forgets what the latest listing lacks and, with check_introduced, what died. */
+/*
+ * Forgets what the latest listing lacks and, with check_introduced, what
+ * died. A domain that cannot be asked keeps its place (the next release
+ * asks again) and does not stop the others being asked; a lost connection
+ * does, since its pass asks them all.
+ */
 static void reap_domains(struct engine *e, bool check_introduced)
 {
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
@@ -791,9 +834,12 @@ static void reap_domains(struct engine *e, bool check_introduced)
 		if (!check_introduced || bit_get(e->pending, domid))
 			continue;
 		introduced = xs_conn_is_introduced(e->xs, domid);
-		if (introduced < 0)
+		if (introduced == -ENOTCONN)
 			return;
-		if (!introduced)
+		if (introduced < 0)
+			log_warning("domain %u: cannot ask whether it is introduced: %s", domid,
+				    strerror(-introduced));
+		else if (!introduced)
 			forget(e, t, true);
 	}
 }
@@ -802,14 +848,18 @@ static void on_pass_slice(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine *e = arg;
 	uint64_t deadline = now_ms() + PASS_SLICE_MS;
+	int r;
 
 	for (unsigned int domid = 0; domid < DOMID_LIMIT && e->n_pending > 0; domid++) {
 		if (!bit_get(e->pending, domid))
 			continue;
 		set_pending(e, domid, false);
+		r = pass_one(e, domid);
 		/* Lost: on_lost() ends the pass, and the next connection starts another. */
-		if (pass_one(e, domid) == -ENOTCONN)
+		if (r == -ENOTCONN)
 			return;
+		if (r < 0)	/* an adoption, a re-read or the question itself */
+			log_warning("domain %u: cannot adopt or re-read it: %s", domid, strerror(-r));
 		if (now_ms() >= deadline)
 			break;
 	}
@@ -906,17 +956,25 @@ static void on_domain_event(struct engine *e, const char *path, const char *toke
 static void on_watch_event(void *ctx, const char *path, const char *token)
 {
 	struct engine *e = ctx;
+	int r = 0;
 
 	/* A listing is one request; adopting what it finds waits for the pass. */
 	if (strcmp(token, TOKEN_INTRODUCE) == 0) {
 		e->introduce_unmatched++;
-		list_domains(e, LIST_INTRODUCE);
+		r = list_domains(e, LIST_INTRODUCE);
 	} else if (strcmp(token, TOKEN_RELEASE) == 0) {
-		if (list_domains(e, LIST_RELEASE) == 0)
+		r = list_domains(e, LIST_RELEASE);
+		if (r == 0)
 			reap_domains(e, true);
 	} else {
 		on_domain_event(e, path, token);
 	}
+	/*
+	 * Lost: the next connection lists everything. Otherwise what was
+	 * tracked stays as it was until the next listing, which retries.
+	 */
+	if (r < 0 && r != -ENOTCONN)
+		log_warning("xenstore: cannot list /local/domain after %s: %s", token, strerror(-r));
 }
 
 static const struct xs_conn_ops xs_ops = {
@@ -1008,7 +1066,9 @@ int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffe
 
 static int stat_int(yajl_gen g, const char *name, uint64_t value)
 {
-	return jsonw_cstr(g, name) | jsonw_int(g, (long long)value);
+	int r = jsonw_cstr(g, name);
+
+	return r < 0 ? r : jsonw_int(g, (long long)value);
 }
 
 int engine_get(void *engine, unsigned int domid, yajl_gen g)
@@ -1019,15 +1079,15 @@ int engine_get(void *engine, unsigned int domid, yajl_gen g)
 
 	if (!t)
 		return -ENOENT;
-	r |= encode_domain_ref(g, t->d);
-	r |= jsonw_cstr(g, "state");
-	r |= jsonw_cstr(g, domain_state_name(t->d->state));
-	r |= jsonw_cstr(g, "rate_limited");
-	r |= jsonw_bool(g, ratelimit_held(&t->d->publish));
-	r |= stat_int(g, "batches_merged", t->d->publish.merged);
-	r |= jsonw_cstr(g, "data");
-	r |= metrics_json(g, &t->metrics);
-	return r ? -ENOMEM : 0;
+	first_error(&r, encode_domain_ref(g, t->d));
+	first_error(&r, jsonw_cstr(g, "state"));
+	first_error(&r, jsonw_cstr(g, domain_state_name(t->d->state)));
+	first_error(&r, jsonw_cstr(g, "rate_limited"));
+	first_error(&r, jsonw_bool(g, ratelimit_held(&t->d->publish)));
+	first_error(&r, stat_int(g, "batches_merged", t->d->publish.merged));
+	first_error(&r, jsonw_cstr(g, "data"));
+	first_error(&r, metrics_json(g, &t->metrics));
+	return r;
 }
 
 int engine_list(void *engine, yajl_gen g)
@@ -1035,26 +1095,26 @@ int engine_list(void *engine, yajl_gen g)
 	struct engine *e = engine;
 	int r = 0;
 
-	r |= jsonw_cstr(g, "domains");
-	r |= jsonw_array_open(g);
+	first_error(&r, jsonw_cstr(g, "domains"));
+	first_error(&r, jsonw_array_open(g));
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
 		struct tracked *t = e->domains[domid];
 
 		if (!t)
 			continue;
-		r |= jsonw_map_open(g);
-		r |= jsonw_cstr(g, "id");
-		r |= jsonw_int(g, domid);
-		r |= jsonw_cstr(g, "name");
-		r |= t->d->name ? jsonw_cstr(g, t->d->name) : jsonw_null(g);
-		r |= jsonw_cstr(g, "uuid");
-		r |= t->d->uuid ? jsonw_cstr(g, t->d->uuid) : jsonw_null(g);
-		r |= jsonw_cstr(g, "state");
-		r |= jsonw_cstr(g, domain_state_name(t->d->state));
-		r |= jsonw_map_close(g);
+		first_error(&r, jsonw_map_open(g));
+		first_error(&r, jsonw_cstr(g, "id"));
+		first_error(&r, jsonw_int(g, domid));
+		first_error(&r, jsonw_cstr(g, "name"));
+		first_error(&r, t->d->name ? jsonw_cstr(g, t->d->name) : jsonw_null(g));
+		first_error(&r, jsonw_cstr(g, "uuid"));
+		first_error(&r, t->d->uuid ? jsonw_cstr(g, t->d->uuid) : jsonw_null(g));
+		first_error(&r, jsonw_cstr(g, "state"));
+		first_error(&r, jsonw_cstr(g, domain_state_name(t->d->state)));
+		first_error(&r, jsonw_map_close(g));
 	}
-	r |= jsonw_array_close(g);
-	return r ? -ENOMEM : 0;
+	first_error(&r, jsonw_array_close(g));
+	return r;
 }
 
 int engine_stats(void *engine, yajl_gen g)
@@ -1067,27 +1127,28 @@ int engine_stats(void *engine, yajl_gen g)
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
 		rate_limited += e->domains[domid] && ratelimit_held(&e->domains[domid]->d->publish);
 
-	r |= stat_int(g, "domains", e->n_domains);
-	r |= stat_int(g, "resync_pending", e->n_pending);
-	r |= stat_int(g, "seq", e->seq);
-	r |= stat_int(g, "batches", e->stats.batches);
-	r |= stat_int(g, "identical_batches", e->stats.identical_batches);
-	r |= stat_int(g, "batches_merged", e->stats.batches_merged);
-	r |= stat_int(g, "rate_limited_domains", rate_limited);
-	r |= stat_int(g, "keys_read", e->stats.keys_read);
-	r |= stat_int(g, "events_published", e->stats.events_published);
-	r |= stat_int(g, "domains_new", e->stats.domains_new);
-	r |= stat_int(g, "domains_gone", e->stats.domains_gone);
-	r |= jsonw_cstr(g, "xenstore_connected");
-	r |= jsonw_bool(g, xs_conn_is_up(e->xs));
-	r |= stat_int(g, "xenstore_connects", e->stats.resyncs);
-	r |= stat_int(g, "xenstore_reads", xs->reads);
-	r |= stat_int(g, "xenstore_directories", xs->directories);
-	r |= stat_int(g, "xenstore_watches", xs->watches);
-	r |= stat_int(g, "xenstore_other_requests", xs->other_requests);
-	r |= stat_int(g, "xenstore_watch_events", xs->events);
-	r |= stat_int(g, "xenstore_request_resets", xs->request_handle_resets);
-	return r ? -ENOMEM : 0;
+	first_error(&r, stat_int(g, "domains", e->n_domains));
+	first_error(&r, stat_int(g, "resync_pending", e->n_pending));
+	first_error(&r, stat_int(g, "seq", e->seq));
+	first_error(&r, stat_int(g, "batches", e->stats.batches));
+	first_error(&r, stat_int(g, "identical_batches", e->stats.identical_batches));
+	first_error(&r, stat_int(g, "batches_merged", e->stats.batches_merged));
+	first_error(&r, stat_int(g, "rate_limited_domains", rate_limited));
+	first_error(&r, stat_int(g, "keys_read", e->stats.keys_read));
+	first_error(&r, stat_int(g, "events_published", e->stats.events_published));
+	first_error(&r, stat_int(g, "events_unencoded", e->stats.events_unencoded));
+	first_error(&r, stat_int(g, "domains_new", e->stats.domains_new));
+	first_error(&r, stat_int(g, "domains_gone", e->stats.domains_gone));
+	first_error(&r, jsonw_cstr(g, "xenstore_connected"));
+	first_error(&r, jsonw_bool(g, xs_conn_is_up(e->xs)));
+	first_error(&r, stat_int(g, "xenstore_connects", e->stats.resyncs));
+	first_error(&r, stat_int(g, "xenstore_reads", xs->reads));
+	first_error(&r, stat_int(g, "xenstore_directories", xs->directories));
+	first_error(&r, stat_int(g, "xenstore_watches", xs->watches));
+	first_error(&r, stat_int(g, "xenstore_other_requests", xs->other_requests));
+	first_error(&r, stat_int(g, "xenstore_watch_events", xs->events));
+	first_error(&r, stat_int(g, "xenstore_request_resets", xs->request_handle_resets));
+	return r;
 }
 
 uint64_t engine_last_seq(void *engine)

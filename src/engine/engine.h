@@ -27,7 +27,11 @@ struct engine_config {
 	bool reread_all;		/* benchmark baseline: re-read every subtree on any event */
 };
 
-/* Receives each event line (without its newline), encoded once for every subscriber. */
+/*
+ * Receives each event line (without its newline), encoded once for every
+ * subscriber; line is NULL for an event that could not be encoded, which
+ * every subscriber it matches must count as lost.
+ */
 typedef void engine_publish_fn(void *ctx, unsigned int domid, enum xgm_event kind,
 			       uint64_t seq, const char *line, size_t len);
 

@@ -531,6 +531,13 @@ void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, u
 		log_info("client %lu: %zu bytes queued, dropping events until it catches up",
 			 c->serial, evbuffer_get_length(out));
 		c->lost.first_seq = seq;
+		/*
+		 * Lost with nothing queued (an event that could not be encoded):
+		 * no write will call write_cb, so ask for it from the loop.
+		 */
+		if (evbuffer_get_length(out) == 0)
+			bufferevent_trigger(c->bev, EV_WRITE,
+					    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 	}
 	c->lost.count++;
 	c->lost.last_seq = seq;

@@ -424,7 +424,8 @@ void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, u
 
 	if (s->shut_down)
 		return;
-	shared = shared_line_new(line, len);
+	/* No line (the engine could not encode it): lost for every subscriber it matches. */
+	shared = line ? shared_line_new(line, len) : NULL;
 	/* client_publish() never closes a client, so plain iteration is safe. */
 	TAILQ_FOREACH(c, &s->clients, link)
 		client_publish(c, domid, kind, seq, shared);

@@ -99,7 +99,8 @@ int server_listen_fd(struct server *s, int fd);
  * line is the encoded event, with or without its final newline (the
  * server sends exactly one); it is copied once, and every subscriber's
  * buffer holds a reference to that copy. Subscribers over their output cap
- * have it counted as lost instead.
+ * have it counted as lost instead, and so does every subscriber when line
+ * is NULL (the event could not be encoded).
  */
 void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, uint64_t seq,
 		    const char *line, size_t len);

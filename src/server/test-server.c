@@ -656,6 +656,34 @@ static void test_slow_subscriber(void **state)
 	conn_close(f, c);
 }
 
+/* An event the engine could not encode is lost for its subscribers, never a silent gap. */
+static void test_unencoded_event(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	struct server_stats st;
+	long long seq;
+	yajl_val v;
+
+	subscribe(f, c, NULL, 3);
+	seq = (long long)++f->engine.seq;
+	server_publish(f->server, 5, XGM_EVENT_DOMAIN_METRICS, (uint64_t)seq, NULL, 0);
+	pump(f);
+	v = expect(f, c, "lost");
+	assert_int_equal(get_int(v, "count", NULL), 1);
+	assert_int_equal(get_int(v, "first_seq", NULL), seq);
+	assert_int_equal(get_int(v, "last_seq", NULL), seq);
+	yajl_tree_free(v);
+	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++)
+		expect_event(f, c, f->engine.domids[i], "domain.snapshot");
+	v = expect(f, c, "snapshot-end");
+	yajl_tree_free(v);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.events_dropped, 1);
+	assert_int_equal(st.lost_notices, 1);
+	conn_close(f, c);
+}
+
 /* A client that sends commands but never reads the replies is throttled, not buffered. */
 static void test_pipelined_commands(void **state)
 {
@@ -908,6 +936,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unencoded_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_subscriber, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
