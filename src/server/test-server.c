@@ -408,6 +408,31 @@ static void test_ping(void **state)
 	conn_close(f, c);
 }
 
+/* Ids come back byte for byte, in replies and in errors, whatever yajl would make of them. */
+static void test_id_verbatim(void **state)
+{
+	static const char *const ids[] = { "\"\\ud800\"", "\"\\u00E9\\/\"", "-0", "\"\\udfff\\ud800x\"" };
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	char cmd[128], expect_reply[128], expect_error[160], *line;
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "{\"cmd\":\"ping\",\"id\": %s }\n{\"id\":%s,\"cmd\":\"get\"}\n",
+			 ids[i], ids[i]);
+		snprintf(expect_reply, sizeof(expect_reply), "{\"type\":\"reply\",\"id\":%s,\"ok\":true}", ids[i]);
+		snprintf(expect_error, sizeof(expect_error), "{\"type\":\"error\",\"id\":%s,\"error\":", ids[i]);
+		conn_send(f, c, cmd);
+		line = conn_line(f, c);
+		assert_string_equal(line, expect_reply);
+		free(line);
+		line = conn_line(f, c);
+		assert_non_null(line);
+		assert_memory_equal(line, expect_error, strlen(expect_error));
+		free(line);
+	}
+	conn_close(f, c);
+}
+
 static void test_subscribe(void **state)
 {
 	struct fixture *f = *state;
@@ -901,6 +926,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_id_verbatim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fan_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_filter, setup, teardown),
