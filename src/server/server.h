@@ -46,6 +46,9 @@ struct server_engine_ops {
 	uint64_t (*last_seq)(void *engine);
 };
 
+/* Connections accepted per loop turn at most; the rest wait in the backlog. */
+#define SERVER_ACCEPT_BATCH 16
+
 struct server_config {
 	uint32_t max_clients;		/* connections at once; more get TooManyClients */
 	uint32_t client_output_cap;	/* bytes queued per client before events drop */

@@ -739,6 +739,80 @@ static void test_max_clients(void **state)
 	conn_close(f, c);
 }
 
+/* A connection made without waiting for the server (the backlog holds it). */
+static int connect_nowait(struct fixture *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, f->path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/*
+ * One loop turn (one poll, its callbacks run once) accepts a bounded
+ * batch: the loop turns between batches.
+ */
+static void test_accept_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct server_config cfg = f->cfg;
+	int fds[3 * SERVER_ACCEPT_BATCH];
+	struct server_stats st;
+
+	cfg.max_clients = 4 * SERVER_ACCEPT_BATCH;
+	server_reconfigure(f->server, &cfg);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		fds[i] = connect_nowait(f);
+	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_accepted, SERVER_ACCEPT_BATCH);
+	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_accepted, 2 * SERVER_ACCEPT_BATCH);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		close(fds[i]);
+	pump_for(f, 20);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_accepted, 3 * SERVER_ACCEPT_BATCH);
+	assert_int_equal(st.clients, 0);
+}
+
+/*
+ * Clients that closed before the loop saw their EOF do not count against
+ * the limit: the slot of one that hung up goes to the newcomer.
+ */
+static void test_hung_up_before_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct server_config cfg = f->cfg;
+	struct server_stats st;
+	struct conn *live, *c;
+	int dead[SERVER_ACCEPT_BATCH - 1];
+
+	cfg.max_clients = SERVER_ACCEPT_BATCH;
+	server_reconfigure(f->server, &cfg);
+	live = conn_open_hello(f);
+	/* Fill every other slot in one batch, hang up, then connect before the loop runs. */
+	for (size_t i = 0; i < sizeof(dead) / sizeof(dead[0]); i++)
+		dead[i] = connect_nowait(f);
+	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients, SERVER_ACCEPT_BATCH);
+	for (size_t i = 0; i < sizeof(dead) / sizeof(dead[0]); i++)
+		close(dead[i]);
+	c = conn_open(f);
+	expect_free(f, c, "hello");
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_rejected, 0);
+	sync_ping(f, c, 1);
+	sync_ping(f, live, 2);
+	conn_close(f, c);
+	conn_close(f, live);
+}
+
 static void test_stall(void **state)
 {
 	struct fixture *f = *state;
@@ -937,6 +1011,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_subscriber, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hung_up_before_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_failure, setup, teardown),
