@@ -101,7 +101,9 @@ int server_listen_fd(struct server *s, int fd);
  * Sends one event to every subscriber whose filter matches (domid, kind).
  * line is the encoded event, with or without its final newline (the
  * server sends exactly one); it is copied once, and every subscriber's
- * buffer holds a reference to that copy. Subscribers over their output cap
+ * buffer holds a reference to that copy when it is long, or its own copy
+ * when it is short (what a queued line costs never exceeds much its
+ * length, so client_output_cap bounds a stalled client's heap). Subscribers over their output cap
  * have it counted as lost instead.
  */
 void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, uint64_t seq,
