@@ -114,6 +114,9 @@ static char *make_block(const char *path, size_t path_len, const char *value, si
 
 static void remove_range(struct keyset *ks, size_t first, size_t end)
 {
+	/* An empty range of an empty keyset: entries may be NULL, and memmove on it is UB. */
+	if (first == end)
+		return;
 	for (size_t i = first; i < end; i++) {
 		ks->bytes -= ks->entries[i].path_len + ks->entries[i].len;
 		free(ks->entries[i].path);

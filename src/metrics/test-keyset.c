@@ -180,6 +180,19 @@ static void test_remove_subtree(void **state)
 	keyset_free(ks);
 }
 
+/* Found by tests/fuzz/fuzz-metrics: removals from a keyset that never held a key. */
+static void test_remove_from_empty(void **state)
+{
+	struct keyset *ks = keyset_new(NULL);
+
+	assert_non_null(ks);
+	assert_int_equal(keyset_remove(ks, "data/x"), 0);
+	assert_int_equal(keyset_remove_subtree(ks, "data"), 0);
+	assert_int_equal(keyset_remove_subtree(ks, "data/meminfo_"), 0);
+	assert_int_equal(keyset_count(ks), 0);
+	keyset_free(ks);
+}
+
 static void test_limit_keys(void **state)
 {
 	struct keyset_limits lim = { .max_keys = 3, .max_bytes = 1000 };
@@ -291,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_prefix_iteration),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_remove_subtree),
+		cmocka_unit_test(test_remove_from_empty),
 		cmocka_unit_test(test_limit_keys),
 		cmocka_unit_test(test_limit_bytes),
 		cmocka_unit_test(test_many_keys),
