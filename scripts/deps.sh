@@ -7,6 +7,7 @@ packages=(
 	build-essential meson ninja-build pkg-config python3
 	libevent-dev libyajl-dev libxen-dev libcmocka-dev
 	xen-utils-4.17 xenstore-utils valgrind python3-pyxs
+	clang libclang-rt-14-dev
 )
 
 missing=()
