@@ -55,18 +55,12 @@ static double now_ms(void)
 static int setup(void **state)
 {
 	static const char *const sets[] = { "limits.max_clients=64", NULL };
-	yajl_val v;
 
 	sandbox_test_start(dir);
 	xs = sandbox_connect(dir);
 	/* At info, as in production: debug would log every connection. */
 	xgmd_start_logging(&daemon_, dir, "xgmd", sets, "info");
-	v = client_connect(&sub, daemon_.socket);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_call(&sub, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
-	assert_int_equal(json_bool(v, "ok", NULL), 1);
-	yajl_tree_free(v);
+	assert_true(client_subscribe_all(&sub, daemon_.socket));
 	return 0;
 }
 

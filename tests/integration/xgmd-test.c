@@ -147,6 +147,20 @@ yajl_val client_connect(struct client *c, const char *socket_path)
 	return client_next(c, 5000);
 }
 
+bool client_subscribe_all(struct client *c, const char *socket_path)
+{
+	yajl_val v = client_connect(c, socket_path);
+	bool ok;
+
+	if (!v)
+		return false;
+	yajl_tree_free(v);
+	v = client_call(c, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
+	ok = v && json_bool(v, "ok", NULL) == 1;
+	yajl_tree_free(v);
+	return ok;
+}
+
 void client_close(struct client *c)
 {
 	if (c->fd >= 0)

@@ -34,6 +34,8 @@ struct client {
 
 /* Connects and consumes the hello line, which it returns (the caller frees). */
 yajl_val client_connect(struct client *c, const char *socket);
+/* Connects and subscribes to every event without a snapshot; false on any failure. */
+bool client_subscribe_all(struct client *c, const char *socket);
 void client_close(struct client *c);
 int client_send(struct client *c, const char *line);
 /* The next line as a parsed object, or NULL on timeout or EOF. */
