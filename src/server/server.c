@@ -27,7 +27,7 @@
 #include "server/client.h"
 #include "server/server.h"
 #include "util/log.h"
-#include "util/ratelimit.h"
+#include "util/log-limit.h"
 
 #define DEFAULT_MAX_CLIENTS 256
 #define DEFAULT_OUTPUT_CAP (1024 * 1024)
@@ -49,7 +49,7 @@ struct server {
 	int listen_fd;			/* -1: not listening */
 	struct event *accept_ev;	/* persistent read event on listen_fd */
 	struct event *accept_retry;
-	struct ratelimit refusal_log;
+	struct log_limit refusal_log;
 	char *path;			/* the socket file we bound, to remove at the end */
 	dev_t path_dev;
 	ino_t path_ino;
@@ -168,7 +168,7 @@ struct server *server_new(struct event_base *base, const struct server_config *c
 	apply_config(s, cfg);
 	make_instance(s->instance);
 	s->listen_fd = -1;
-	s->refusal_log = (struct ratelimit)RATELIMIT_INIT(REFUSAL_LOG_INTERVAL_MS);
+	s->refusal_log = (struct log_limit)LOG_LIMIT_INIT(REFUSAL_LOG_INTERVAL_MS);
 	TAILQ_INIT(&s->clients);
 	TAILQ_INIT(&s->dead);
 	s->reap = event_new(base, -1, 0, reap, s);
@@ -236,7 +236,7 @@ static void reject(struct server *s, evutil_socket_t fd)
 	uint64_t held_back;
 
 	s->stats.clients_rejected++;
-	if (ratelimit_pass(&s->refusal_log, now_ms(), &held_back))
+	if (log_limit_pass(&s->refusal_log, now_ms(), &held_back))
 		log_info("refusing a client: %u clients connected (limits.max_clients); "
 			 "%llu more refused since the last such line", s->cfg.max_clients,
 			 (unsigned long long)held_back);

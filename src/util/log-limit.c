@@ -1,9 +1,9 @@
 /*
  * One line per interval, counting the lines held back in between.
  */
-#include "util/ratelimit.h"
+#include "util/log-limit.h"
 
-bool ratelimit_pass(struct ratelimit *rl, int64_t now_ms, uint64_t *suppressed)
+bool log_limit_pass(struct log_limit *rl, int64_t now_ms, uint64_t *suppressed)
 {
 	if (rl->started && now_ms < rl->next_ms) {
 		rl->suppressed++;
