@@ -16,7 +16,7 @@ if [ ! -d "$dir" ]; then
 	CC=clang meson setup "$dir" -Dfuzz=true -Dtests=false -Dbuildtype=debugoptimized \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true >/dev/null || exit 1
 fi
-ninja -C "$dir" >/dev/null || { ninja -C "$dir"; exit 1; }
+ninja -C "$dir" -j2 >/dev/null || { ninja -C "$dir" -j2; exit 1; }
 
 status=0
 mkdir -p "$dir/crashes"

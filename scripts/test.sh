@@ -48,7 +48,7 @@ run_build build || status=1
 run_build build-sanitize -Db_sanitize=address,undefined -Db_lundef=false || status=1
 
 # Each fuzz harness briefly, on top of its seeds (a long run is by hand: docs/robustness.md).
-scripts/fuzz.sh 15 || status=1
+scripts/fuzz.sh 20 || status=1
 
 summarize build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json
 exit $status

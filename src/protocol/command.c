@@ -161,9 +161,10 @@ static int check_unique_keys(const yajl_val obj, const char *where, struct comma
 	return r;
 }
 
+/* What yajl's lexer skips between tokens: JSON's four, and \f and \v too. */
 static bool is_json_space(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
 /*

@@ -36,7 +36,6 @@ static unsigned int per_mode = 200;
 static int setup(void **state)
 {
 	const char *n = getenv("XGM_CHURN_DOMAINS");
-	yajl_val v;
 
 	if (n && atoi(n) > 0 && atoi(n) <= 2000)
 		per_mode = (unsigned int)atoi(n);
@@ -44,12 +43,7 @@ static int setup(void **state)
 	xs = sandbox_connect(dir);
 	xgmd_start_logging(&daemon_, dir, "xgmd", (const char *const[]){ "settle.quiet_ms=10", NULL },
 			   "notice");
-	v = client_connect(&sub, daemon_.socket);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_call(&sub, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
-	assert_int_equal(json_bool(v, "ok", NULL), 1);
-	yajl_tree_free(v);
+	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
 	return 0;
 }
 
