@@ -9,6 +9,7 @@ packages=(
 	xen-utils-4.17 xenstore-utils valgrind python3-pyxs
 	scdoc groff-base bsdextrautils
 	prometheus
+	clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Runs every test: installs what is missing, builds with warnings as errors,
-# runs the whole suite, then again under AddressSanitizer and UBSan, and
-# prints one summary line: "N passed, N failed, N skipped". Every test that
-# needs a xenstored is registered once per daemon (NAME@c, NAME@ocaml), so
-# each build runs it on the C xenstored and on oxenstored.
+# runs the whole suite, then again under AddressSanitizer and UBSan, runs
+# each fuzz harness for a bounded time, and prints one summary line:
+# "N passed, N failed, N skipped". Every test that needs a xenstored is
+# registered once per daemon (NAME@c, NAME@ocaml), so each build runs it on
+# the C xenstored and on oxenstored.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +46,9 @@ run_build() {	# run_build DIR [meson options...]
 MESON_TEST_ARGS=("$@")
 run_build build || status=1
 run_build build-sanitize -Db_sanitize=address,undefined -Db_lundef=false || status=1
+
+# Each fuzz harness briefly, on top of its seeds (a long run is by hand: docs/robustness.md).
+scripts/fuzz.sh 10 || status=1
 
 summarize build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json
 exit $status

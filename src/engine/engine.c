@@ -1058,8 +1058,7 @@ void engine_free(struct engine *e)
 			continue;
 		/*
 		 * Closing the connection drops its watches: unwatching would
-		 * cost six round trips per domain on the way out, and
-		 * libxenstore's unwatch filter leaks the events it discards.
+		 * cost six round trips per domain on the way out.
 		 */
 		t->watched = false;
 		forget(e, t, false);

@@ -72,6 +72,12 @@ int jsonw_null(yajl_gen g)
 	return status_to_errno(yajl_gen_null(g));
 }
 
+/* yajl_gen_number prints its text as given, separators and state handled: any value fits. */
+int jsonw_verbatim(yajl_gen g, const char *json, size_t len)
+{
+	return status_to_errno(yajl_gen_number(g, json, len));
+}
+
 int jsonw_map_open(yajl_gen g)
 {
 	return status_to_errno(yajl_gen_map_open(g));

@@ -17,6 +17,12 @@ int jsonw_cstr(yajl_gen g, const char *s);
 int jsonw_int(yajl_gen g, long long v);
 int jsonw_bool(yajl_gen g, bool v);
 int jsonw_null(yajl_gen g);
+/*
+ * One value written as the given JSON text, unchecked: only for text that
+ * was itself parsed as one JSON value of valid UTF-8 (a client's id, echoed
+ * byte for byte).
+ */
+int jsonw_verbatim(yajl_gen g, const char *json, size_t len);
 int jsonw_map_open(yajl_gen g);
 int jsonw_map_close(yajl_gen g);
 int jsonw_array_open(yajl_gen g);

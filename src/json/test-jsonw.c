@@ -36,6 +36,21 @@ static void test_object(void **state)
 	yajl_gen_free(g);
 }
 
+/* Verbatim text takes a value's place, separators and all. */
+static void test_verbatim(void **state)
+{
+	yajl_gen g = jsonw_new();
+
+	assert_int_equal(jsonw_map_open(g), 0);
+	assert_int_equal(jsonw_cstr(g, "a"), 0);
+	assert_int_equal(jsonw_verbatim(g, "\"\\ud800\"", 8), 0);
+	assert_int_equal(jsonw_cstr(g, "b"), 0);
+	assert_int_equal(jsonw_verbatim(g, "-0", 2), 0);
+	assert_int_equal(jsonw_map_close(g), 0);
+	assert_text(g, "{\"a\":\"\\ud800\",\"b\":-0}");
+	yajl_gen_free(g);
+}
+
 static void test_hostile_string(void **state)
 {
 	static const char value[] = "a\xff\nb\0c\"\\";
@@ -75,6 +90,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_object),
+		cmocka_unit_test(test_verbatim),
 		cmocka_unit_test(test_hostile_string),
 		cmocka_unit_test(test_long_invalid_string),
 		cmocka_unit_test(test_state_error),

@@ -28,7 +28,12 @@ enum command_id_type {
 struct command_id {
 	enum command_id_type type;
 	long long num;		/* COMMAND_ID_INT */
-	char *str;		/* COMMAND_ID_STRING: malloc'd, NUL-free, valid UTF-8 */
+	/*
+	 * INT and STRING: the id's JSON text exactly as the client wrote it
+	 * (a string with its quotes and escapes), malloc'd; NUL-free, valid
+	 * UTF-8 and valid JSON, since the whole line parsed.
+	 */
+	char *text;
 	size_t len;
 };
 

@@ -23,10 +23,8 @@ static int put_id(yajl_gen g, const struct command_id *id)
 
 	if (r)
 		return r;
-	if (id && id->type == COMMAND_ID_INT)
-		return jsonw_int(g, id->num);
-	if (id && id->type == COMMAND_ID_STRING)
-		return jsonw_string(g, id->str, id->len);
+	if (id && id->type != COMMAND_ID_NULL)
+		return jsonw_verbatim(g, id->text, id->len);
 	return jsonw_null(g);
 }
 

@@ -40,7 +40,7 @@ static struct command_id parse_fail(const char *line, size_t len, enum command_e
 	assert_null(cmd.filter.domains);
 	id = cmd.id;
 	if (id.type == COMMAND_ID_STRING)
-		id.str = NULL;	/* released below; tests only look at type and num */
+		id.text = NULL;	/* released below; tests only look at type and num */
 	command_release(&cmd);
 	return id;
 }
@@ -68,20 +68,39 @@ static void test_ids(void **state)
 {
 	struct command cmd;
 
+	/* The id is kept as written, escapes and all, to be echoed byte for byte. */
 	parse_ok(S("{\"cmd\":\"ping\",\"id\":\"abc \\u00e9\\n\"}"), &cmd);
 	assert_int_equal(cmd.id.type, COMMAND_ID_STRING);
-	assert_int_equal(cmd.id.len, strlen("abc \xc3\xa9\n"));
-	assert_string_equal(cmd.id.str, "abc \xc3\xa9\n");
+	assert_string_equal(cmd.id.text, "\"abc \\u00e9\\n\"");
+	assert_int_equal(cmd.id.len, strlen(cmd.id.text));
+	command_release(&cmd);
+
+	/* A lone surrogate is valid JSON text; yajl alone would make it "?". */
+	parse_ok(S("{\"cmd\":\"ping\",\"id\":\"\\ud800\"}"), &cmd);
+	assert_int_equal(cmd.id.type, COMMAND_ID_STRING);
+	assert_string_equal(cmd.id.text, "\"\\ud800\"");
+	command_release(&cmd);
+
+	/* Whitespace around it is not part of it; commas, colons and braces inside are. */
+	parse_ok(S("{\"cmd\" : \"ping\" ,\n\"id\"\t:  \"a,\\\"}:{\" \r}"), &cmd);
+	assert_string_equal(cmd.id.text, "\"a,\\\"}:{\"");
+	command_release(&cmd);
+	parse_ok(S("{\"cmd\":\"subscribe\",\"filter\":{\"domains\":[1,2],\"events\":[]},\"id\":-0}"), &cmd);
+	assert_int_equal(cmd.id.type, COMMAND_ID_INT);
+	assert_int_equal(cmd.id.num, 0);
+	assert_string_equal(cmd.id.text, "-0");
 	command_release(&cmd);
 
 	parse_ok(S("{\"cmd\":\"ping\",\"id\":-9223372036854775807}"), &cmd);
 	assert_int_equal(cmd.id.type, COMMAND_ID_INT);
 	assert_true(cmd.id.num == -INT64_MAX);
+	assert_string_equal(cmd.id.text, "-9223372036854775807");
 	command_release(&cmd);
 
 	parse_ok(S("{\"cmd\":\"ping\",\"id\":\"\"}"), &cmd);
 	assert_int_equal(cmd.id.type, COMMAND_ID_STRING);
-	assert_int_equal(cmd.id.len, 0);
+	assert_string_equal(cmd.id.text, "\"\"");
+	assert_int_equal(cmd.id.len, 2);
 	command_release(&cmd);
 }
 
@@ -195,7 +214,7 @@ static void test_parse_errors(void **state)
 		struct command cmd;
 
 		parse_ok(S("{\"cmd\":\"ping\",\"id\":\"a\\\\u0000b\"}"), &cmd);
-		assert_string_equal(cmd.id.str, "a\\u0000b");
+		assert_string_equal(cmd.id.text, "\"a\\\\u0000b\"");
 		command_release(&cmd);
 	}
 	/* Invalid UTF-8 inside strings and outside them. */
@@ -264,6 +283,38 @@ static void test_invalid_commands(void **state)
 	parse_fail(S("{\"cmd\":\"subscribe\",\"filter\":{\"domains\":[1],\"domains\":[2]}}"),
 		   COMMAND_ERROR_INVALID_COMMAND);
 	parse_fail(S("{\"cmd\":\"ping\",\"id\":1,\"id\":2}"), COMMAND_ERROR_INVALID_COMMAND);
+}
+
+/* A line of thousands of distinct keys, or of one duplicate among them, as a client may send. */
+static char *many_keys(size_t n, bool duplicate, size_t *len)
+{
+	size_t size = 32 + n * 16, off = 0;
+	char *line = malloc(size);
+
+	assert_non_null(line);
+	off += (size_t)snprintf(line + off, size - off, "{\"cmd\":\"ping\"");
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(line + off, size - off, ",\"k%zu\":0",
+					duplicate && i == n - 1 ? n / 2 : i);
+	off += (size_t)snprintf(line + off, size - off, "}");
+	*len = off;
+	return line;
+}
+
+static void test_many_keys(void **state)
+{
+	size_t len;
+	char *line;
+
+	/* Every key is checked: a duplicate far apart from its twin is still found. */
+	line = many_keys(6610, true, &len);
+	assert_true(len < 65536);
+	parse_fail(line, len, COMMAND_ERROR_INVALID_COMMAND);
+	free(line);
+	/* Distinct keys pass the check and then fail as unknown keys of ping. */
+	line = many_keys(6610, false, &len);
+	parse_fail(line, len, COMMAND_ERROR_INVALID_ARGUMENT);
+	free(line);
 }
 
 static void test_unknown_command(void **state)
@@ -386,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_invalid_commands),
+		cmocka_unit_test(test_many_keys),
 		cmocka_unit_test(test_unknown_command),
 		cmocka_unit_test(test_invalid_arguments),
 		cmocka_unit_test(test_error_class_names),

@@ -66,9 +66,10 @@ struct client {
 struct client *client_new(const struct client_host *host, evutil_socket_t fd, unsigned long serial);
 
 /*
- * One published event line, newline included, shared by every subscriber's
- * output buffer by reference: a burst of events costs its size once, not
- * once per subscriber. Freed when the last reference goes.
+ * One published event line, newline included. A long one is shared by
+ * every subscriber's output buffer by reference (it costs its size once,
+ * not once per subscriber); a short one is copied, since a reference
+ * costs more heap than the copy. Freed when the last reference goes.
  */
 struct shared_line;
 

@@ -46,6 +46,9 @@ struct server_engine_ops {
 	uint64_t (*last_seq)(void *engine);
 };
 
+/* Connections accepted per loop turn at most; the rest wait in the backlog. */
+#define SERVER_ACCEPT_BATCH 16
+
 struct server_config {
 	uint32_t max_clients;		/* connections at once; more get TooManyClients */
 	uint32_t client_output_cap;	/* bytes queued per client before events drop */
@@ -98,9 +101,12 @@ int server_listen_fd(struct server *s, int fd);
  * Sends one event to every subscriber whose filter matches (domid, kind).
  * line is the encoded event, with or without its final newline (the
  * server sends exactly one); it is copied once, and every subscriber's
- * buffer holds a reference to that copy. Subscribers over their output cap
- * have it counted as lost instead, and so does every subscriber when line
- * is NULL (the event could not be encoded).
+ * buffer holds a reference to that copy when it is long, or its own copy
+ * when it is short (what a queued line costs never much exceeds its
+ * length, so client_output_cap bounds a stalled client's heap).
+ * Subscribers over their output cap have it counted as lost instead, and
+ * so does every subscriber when line is NULL (the event could not be
+ * encoded).
  */
 void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, uint64_t seq,
 		    const char *line, size_t len);

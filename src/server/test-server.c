@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -408,6 +409,31 @@ static void test_ping(void **state)
 	conn_close(f, c);
 }
 
+/* Ids come back byte for byte, in replies and in errors, whatever yajl would make of them. */
+static void test_id_verbatim(void **state)
+{
+	static const char *const ids[] = { "\"\\ud800\"", "\"\\u00E9\\/\"", "-0", "\"\\udfff\\ud800x\"" };
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	char cmd[128], expect_reply[128], expect_error[160], *line;
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "{\"cmd\":\"ping\",\"id\": %s }\n{\"id\":%s,\"cmd\":\"get\"}\n",
+			 ids[i], ids[i]);
+		snprintf(expect_reply, sizeof(expect_reply), "{\"type\":\"reply\",\"id\":%s,\"ok\":true}", ids[i]);
+		snprintf(expect_error, sizeof(expect_error), "{\"type\":\"error\",\"id\":%s,\"error\":", ids[i]);
+		conn_send(f, c, cmd);
+		line = conn_line(f, c);
+		assert_string_equal(line, expect_reply);
+		free(line);
+		line = conn_line(f, c);
+		assert_non_null(line);
+		assert_memory_equal(line, expect_error, strlen(expect_error));
+		free(line);
+	}
+	conn_close(f, c);
+}
+
 static void test_subscribe(void **state)
 {
 	struct fixture *f = *state;
@@ -684,6 +710,70 @@ static void test_unencoded_event(void **state)
 	conn_close(f, c);
 }
 
+/* Heap in use by malloc, or 0 where it cannot be told (under a sanitizer's allocator). */
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks;
+}
+
+/*
+ * Stalled subscribers cost what their cap says, whatever the size of the
+ * events: a queued line is charged at what it costs (a short one copied,
+ * not referenced through a 1 KiB chain), and the heap is given back once
+ * they are gone.
+ */
+static void test_stalled_subscribers_memory(void **state)
+{
+	enum { N = 40 };
+	static const size_t pads[] = { 0, 450, 9000 };	/* ~150 B, ~550 B, ~9 KiB lines */
+	struct fixture *f = *state;
+	struct server_config cfg = f->cfg;
+	struct conn *subs[N];
+	struct server_stats st;
+
+	cfg.max_clients = N + 1;
+	server_reconfigure(f->server, &cfg);
+	for (size_t p = 0; p < sizeof(pads) / sizeof(pads[0]); p++) {
+		size_t before, peak, after, line = 0;
+
+		for (int i = 0; i < N; i++) {
+			subs[i] = conn_open_hello(f);
+			subscribe(f, subs[i], NULL, 3);
+		}
+		pump(f);
+		server_get_stats(f->server, &st);
+		before = heap_in_use();
+		/* Until every one drops events: its socket and its queue are full. */
+		do {
+			uint64_t dropped = st.events_dropped;
+
+			line = test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS,
+						   pads[p]);
+			pump(f);
+			server_get_stats(f->server, &st);
+			if (st.events_dropped == dropped + N)
+				break;
+		} while (true);
+		assert_true(st.output_queued >= N * (CAP - line));
+		assert_true(st.output_queued <= N * (CAP + line));
+		peak = heap_in_use();
+		for (int i = 0; i < N; i++)
+			conn_close(f, subs[i]);
+		pump_for(f, 20);
+		after = heap_in_use();
+		printf("# %d stalled subscribers, %zu-byte lines, cap %d: heap +%zu bytes "
+		       "(%.2f x the caps), %zd after they left\n", N, line, CAP, peak - before,
+		       (double)(peak - before) / (N * CAP), (ssize_t)(after - before));
+		if (before == 0)
+			continue;	/* no mallinfo under this allocator */
+		/* The socket buffers hold some of it: the heap holds at most cap + 1/4 + one line. */
+		assert_true(peak - before <= N * (CAP + CAP / 4 + line));
+		assert_true(after <= before + CAP);
+	}
+}
+
 /* A client that sends commands but never reads the replies is throttled, not buffered. */
 static void test_pipelined_commands(void **state)
 {
@@ -740,6 +830,80 @@ static void test_max_clients(void **state)
 	sync_ping(f, b, 1);
 	conn_close(f, b);
 	conn_close(f, c);
+}
+
+/* A connection made without waiting for the server (the backlog holds it). */
+static int connect_nowait(struct fixture *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, f->path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/*
+ * One loop turn (one poll, its callbacks run once) accepts a bounded
+ * batch: the loop turns between batches.
+ */
+static void test_accept_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct server_config cfg = f->cfg;
+	int fds[3 * SERVER_ACCEPT_BATCH];
+	struct server_stats st;
+
+	cfg.max_clients = 4 * SERVER_ACCEPT_BATCH;
+	server_reconfigure(f->server, &cfg);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		fds[i] = connect_nowait(f);
+	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_accepted, SERVER_ACCEPT_BATCH);
+	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_accepted, 2 * SERVER_ACCEPT_BATCH);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		close(fds[i]);
+	pump_for(f, 20);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_accepted, 3 * SERVER_ACCEPT_BATCH);
+	assert_int_equal(st.clients, 0);
+}
+
+/*
+ * Clients that closed before the loop saw their EOF do not count against
+ * the limit: the slot of one that hung up goes to the newcomer.
+ */
+static void test_hung_up_before_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct server_config cfg = f->cfg;
+	struct server_stats st;
+	struct conn *live, *c;
+	int dead[SERVER_ACCEPT_BATCH - 1];
+
+	cfg.max_clients = SERVER_ACCEPT_BATCH;
+	server_reconfigure(f->server, &cfg);
+	live = conn_open_hello(f);
+	/* Fill every other slot in one batch, hang up, then connect before the loop runs. */
+	for (size_t i = 0; i < sizeof(dead) / sizeof(dead[0]); i++)
+		dead[i] = connect_nowait(f);
+	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients, SERVER_ACCEPT_BATCH);
+	for (size_t i = 0; i < sizeof(dead) / sizeof(dead[0]); i++)
+		close(dead[i]);
+	c = conn_open(f);
+	expect_free(f, c, "hello");
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_rejected, 0);
+	sync_ping(f, c, 1);
+	sync_ping(f, live, 2);
+	conn_close(f, c);
+	conn_close(f, live);
 }
 
 static void test_stall(void **state)
@@ -929,6 +1093,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_id_verbatim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fan_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_filter, setup, teardown),
@@ -938,8 +1103,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unencoded_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_subscriber, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_subscribers_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hung_up_before_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_failure, setup, teardown),

@@ -32,17 +32,11 @@ static int setup(void **state)
 	static const char *const sets[] = {
 		"settle.quiet_ms=50", "limits.max_keys_per_domain=300", NULL,
 	};
-	yajl_val v;
 
 	sandbox_test_start(dir);
 	xs = sandbox_connect(dir);
 	xgmd_start(&daemon_, dir, "xgmd", sets);
-	v = client_connect(&sub, daemon_.socket);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_call(&sub, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
-	assert_int_equal(json_bool(v, "ok", NULL), 1);
-	yajl_tree_free(v);
+	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
 	return 0;
 }
 
@@ -197,12 +191,18 @@ static void test_hostile_client_lines(void **state)
 	long_line[XGM_MAX_CLIENT_LINE + 1] = '\0';
 	client_send(&sub, long_line);
 	free(long_line);
-	v = client_call(&sub, "{\"cmd\":\"ping\",\"id\":9}");
-	if (v) {
-		assert_string_equal(json_str(v, "type", NULL), "error");
+	/*
+	 * Until EOF: the error, and perhaps an event of the first test's guests
+	 * that their publication limit held back, but no reply to the ping.
+	 */
+	client_send(&sub, "{\"cmd\":\"ping\",\"id\":9}");
+	while ((v = client_next(&sub, 2000))) {
+		const char *type = json_str(v, "type", NULL);
+
+		assert_non_null(type);
+		assert_true(strcmp(type, "error") == 0 || strcmp(type, "event") == 0);
 		yajl_tree_free(v);
 	}
-	assert_null(client_next(&sub, 2000));
 
 	/* And the daemon lives on for everyone else. */
 	client_close(&sub);

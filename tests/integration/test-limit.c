@@ -36,17 +36,11 @@ static int setup(void **state)
 	static const char *const sets[] = {
 		"settle.quiet_ms=50", "limits.max_keys_per_domain=20", NULL,
 	};
-	yajl_val v;
 
 	sandbox_test_start(dir);
 	xs = sandbox_connect(dir);
 	xgmd_start(&daemon_, dir, "xgmd", sets);
-	v = client_connect(&sub, daemon_.socket);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_call(&sub, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
-	assert_int_equal(json_bool(v, "ok", NULL), 1);
-	yajl_tree_free(v);
+	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
 	return 0;
 }
 

@@ -182,12 +182,7 @@ static int setup(void **state)
 	xs = sandbox_connect(dir);
 	/* The defaults under test: a burst of 5, then 1 a second. */
 	xgmd_start_logging(&daemon_, dir, "xgmd", (const char *const[]){ NULL }, "info");
-	v = client_connect(&sub, daemon_.socket);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_call(&sub, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
-	assert_int_equal(json_bool(v, "ok", NULL), 1);
-	yajl_tree_free(v);
+	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
 	assert_int_equal(sandbox_domain_create(dir, xs, STORM_DOMID, "storm", true), 0);
 	v = client_wait_event(&sub, "domain.new", STORM_DOMID, TIMEOUT_MS);
 	assert_non_null(v);
