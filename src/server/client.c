@@ -1,7 +1,8 @@
 /*
  * One event-socket connection on a bufferevent: frames untrusted input
  * into capped lines, answers commands, and queues events under a byte cap,
- * replacing what it had to drop with a "lost" notice and a fresh snapshot.
+ * replacing what it had to drop with a "lost" notice and a fresh snapshot,
+ * which it copies out a few lines at a time as the output drains.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "json/jsonw.h"
 #include "protocol/message.h"
 #include "server/client.h"
+#include "server/snapshot.h"
 #include "util/log.h"
 #include "xgm-config.h"
 
@@ -45,7 +47,14 @@ static struct evbuffer *output(const struct client *c)
 
 size_t client_output_length(const struct client *c)
 {
-	return evbuffer_get_length(output(c));
+	return evbuffer_get_length(output(c)) +
+	       (c->stream.held ? evbuffer_get_length(c->stream.held) : 0);
+}
+
+/* Half the cap: the output's low watermark, what a snapshot fills it to, and what may be held. */
+static size_t stream_chunk(const struct client *c)
+{
+	return output_cap(c) / 2;
 }
 
 static void set_write_timeout(struct client *c, uint32_t ms)
@@ -128,43 +137,85 @@ static void send_reply(struct client *c, const struct command_id *id)
 		finish(c, g, message_reply(g, id));
 }
 
-/* Moves a snapshot of the current filter into the output, then snapshot-end. */
-static void send_snapshot(struct client *c, struct evbuffer *snapshot)
+static void pause_reading(struct client *c)
 {
+	if (c->reading_paused)
+		return;
+	c->reading_paused = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+/* Drops a snapshot under way and what it held back (the client is closing). */
+static void stream_stop(struct client *c)
+{
+	snapshot_unref(c->stream.snap);
+	c->stream.snap = NULL;
+	if (c->stream.held)
+		evbuffer_free(c->stream.held);
+	c->stream.held = NULL;
+}
+
+/* The snapshot is all out: snapshot-end, then the events that came meanwhile. */
+static void stream_end(struct client *c)
+{
+	uint64_t seq = snapshot_seq(c->stream.snap);
+	struct evbuffer *held = c->stream.held;
 	yajl_gen g;
 
-	if (evbuffer_add_buffer(output(c), snapshot) < 0) {
+	c->stream.held = NULL;
+	stream_stop(c);
+	c->host->stats->snapshots++;
+	g = gen_new(c);
+	if (g && finish(c, g, message_snapshot_end(g, seq)) == 0 &&
+	    evbuffer_add_buffer(output(c), held) < 0)
+		client_close(c, "out of memory");
+	evbuffer_free(held);
+}
+
+/* Copies the snapshot out while the output is under half the cap. */
+static void stream_pump(struct client *c)
+{
+	struct evbuffer *out = output(c);
+
+	while (c->stream.snap && c->state == CLIENT_OPEN) {
+		size_t queued = evbuffer_get_length(out);
+		long n;
+
+		if (queued >= stream_chunk(c))
+			return;		/* write_cb comes back once it drained */
+		n = snapshot_copy_lines(c->stream.snap, &c->stream.offset, out,
+					stream_chunk(c) - queued);
+		if (n < 0)
+			client_close(c, "out of memory");
+		else if (n == 0)
+			stream_end(c);
+	}
+}
+
+/* Sends snap (the reference is the client's now), lost events being repaired by it. */
+static void stream_start(struct client *c, struct snapshot *snap)
+{
+	c->stream.held = evbuffer_new();
+	if (!c->stream.held) {
+		snapshot_unref(snap);
 		client_close(c, "out of memory");
 		return;
 	}
-	c->host->stats->snapshots++;
+	c->stream.snap = snap;
+	c->stream.offset = 0;
 	c->lost.count = 0;
-	g = gen_new(c);
-	if (g)
-		finish(c, g, message_snapshot_end(g, c->host->ops->last_seq(c->host->engine)));
-}
-
-/* A snapshot for filter f, taken before anything is promised; NULL when the engine failed. */
-static struct evbuffer *take_snapshot(struct client *c, const struct command_filter *f, int *ret)
-{
-	struct evbuffer *buf = evbuffer_new();
-
-	*ret = buf ? c->host->ops->snapshot(c->host->engine, f, buf) : -ENOMEM;
-	if (*ret < 0 && buf) {
-		evbuffer_free(buf);
-		buf = NULL;
-	}
-	return buf;
+	pause_reading(c);
+	stream_pump(c);
 }
 
 static void do_subscribe(struct client *c, struct command *cmd)
 {
-	struct evbuffer *snapshot = NULL;
+	struct snapshot *snapshot = NULL;
 	int r;
 
 	/* Snapshot first: if the engine fails, the old subscription stands and the reply is an error. */
 	if (cmd->snapshot) {
-		snapshot = take_snapshot(c, &cmd->filter, &r);
+		snapshot = c->host->snapshot_for(c->host->arg, &cmd->filter, &r);
 		if (!snapshot) {
 			send_error(c, &cmd->id, COMMAND_ERROR_INTERNAL, "cannot take a snapshot: %s",
 				   strerror(-r));
@@ -177,9 +228,9 @@ static void do_subscribe(struct client *c, struct command *cmd)
 	c->subscribed = true;
 	send_reply(c, &cmd->id);
 	if (snapshot && c->state == CLIENT_OPEN)
-		send_snapshot(c, snapshot);
-	if (snapshot)
-		evbuffer_free(snapshot);
+		stream_start(c, snapshot);
+	else
+		snapshot_unref(snapshot);
 }
 
 static void do_unsubscribe(struct client *c, struct command *cmd)
@@ -289,6 +340,7 @@ static void begin_closing(struct client *c, const char *why)
 		return;
 	log_debug("client %lu: closing (%s)", c->serial, why);
 	c->state = CLIENT_CLOSING;
+	stream_stop(c);		/* its last word follows whole lines: the snapshot is not finished */
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	set_write_timeout(c, CLOSE_FLUSH_MS);
@@ -303,19 +355,12 @@ static void line_too_long(struct client *c)
 	begin_closing(c, "line too long");
 }
 
-static void pause_reading(struct client *c)
-{
-	if (c->reading_paused)
-		return;
-	c->reading_paused = true;
-	bufferevent_disable(c->bev, EV_READ);
-}
-
 /*
  * Handles every complete line in the input, as long as the client takes
  * its replies: past the output cap, commands wait (and the socket is not
  * read) until the output drains, so no client can grow our memory by
- * sending commands without reading.
+ * sending commands without reading. They wait while a snapshot is under
+ * way too, so that no reply comes between it and its snapshot-end.
  */
 static void process_input(struct client *c)
 {
@@ -325,7 +370,7 @@ static void process_input(struct client *c)
 		struct evbuffer_ptr eol;
 		size_t len, n = evbuffer_get_length(in);
 
-		if (client_output_length(c) >= output_cap(c)) {
+		if (c->stream.snap || client_output_length(c) >= output_cap(c)) {
 			pause_reading(c);
 			return;
 		}
@@ -352,10 +397,10 @@ static void process_input(struct client *c)
 	}
 }
 
-/* Output drained below half the cap: report and repair a loss, and take commands again. */
+/* Output drained below half the cap: report a loss, and repair it with a snapshot. */
 static void recover(struct client *c)
 {
-	struct evbuffer *snapshot;
+	struct snapshot *snapshot;
 	yajl_gen g;
 	int r;
 
@@ -369,15 +414,14 @@ static void recover(struct client *c)
 		return;
 	c->host->stats->lost_notices++;
 	c->lost.count = 0;
-	snapshot = take_snapshot(c, &c->filter, &r);
+	snapshot = c->host->snapshot_for(c->host->arg, &c->filter, &r);
 	if (!snapshot) {
 		/* Without a snapshot the client cannot become consistent: let it reconnect. */
 		send_error(c, NULL, COMMAND_ERROR_INTERNAL, "cannot take a snapshot: %s", strerror(-r));
 		begin_closing(c, "snapshot failed");
 		return;
 	}
-	send_snapshot(c, snapshot);
-	evbuffer_free(snapshot);
+	stream_start(c, snapshot);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -397,9 +441,11 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->state != CLIENT_OPEN)
 		return;
-	if (c->lost.count && c->subscribed)
+	stream_pump(c);
+	if (c->state == CLIENT_OPEN && !c->stream.snap && c->lost.count && c->subscribed)
 		recover(c);
-	if (c->state == CLIENT_OPEN && c->reading_paused && client_output_length(c) < output_cap(c)) {
+	if (c->state == CLIENT_OPEN && !c->stream.snap && c->reading_paused &&
+	    client_output_length(c) < output_cap(c)) {
 		c->reading_paused = false;
 		if (!c->read_eof)
 			bufferevent_enable(c->bev, EV_READ);
@@ -520,39 +566,44 @@ static void release_reference(const void *data, size_t len, void *arg)
 	shared_line_unref(arg);
 }
 
+/* Appends a published line to out: copied when short, else a reference. */
+static int queue_line(struct evbuffer *out, struct shared_line *line)
+{
+	if (line->len < SHARE_MIN_BYTES)
+		return evbuffer_add(out, line->text, line->len);
+	line->refs++;
+	if (evbuffer_add_reference(out, line->text, line->len, release_reference, line) == 0)
+		return 0;
+	line->refs--;
+	return -ENOMEM;
+}
+
 void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, uint64_t seq,
 		    struct shared_line *line)
 {
 	struct evbuffer *out;
+	size_t cap;
 
 	if (c->state != CLIENT_OPEN || !c->subscribed || !command_filter_match(&c->filter, domid, kind))
 		return;
-	out = output(c);
+	/* Behind a snapshot under way, an event waits for its snapshot-end. */
+	out = c->stream.snap ? c->stream.held : output(c);
+	cap = c->stream.snap ? stream_chunk(c) : output_cap(c);
 	/* Once dropping, keep dropping until recovery: a gap must be reported, never silent. */
-	if (line && c->lost.count == 0 && evbuffer_get_length(out) < output_cap(c)) {
-		if (line->len < SHARE_MIN_BYTES) {
-			if (evbuffer_add(out, line->text, line->len) == 0) {
-				c->host->stats->events_sent++;
-				return;
-			}
-		} else {
-			line->refs++;
-			if (evbuffer_add_reference(out, line->text, line->len, release_reference, line) == 0) {
-				c->host->stats->events_sent++;
-				return;
-			}
-			line->refs--;
-		}
+	if (line && c->lost.count == 0 && evbuffer_get_length(out) < cap &&
+	    queue_line(out, line) == 0) {
+		c->host->stats->events_sent++;
+		return;
 	}
 	if (c->lost.count == 0) {
 		log_info("client %lu: %zu bytes queued, dropping events until it catches up",
-			 c->serial, evbuffer_get_length(out));
+			 c->serial, client_output_length(c));
 		c->lost.first_seq = seq;
 		/*
 		 * Lost with nothing queued (an event that could not be encoded):
 		 * no write will call write_cb, so ask for it from the loop.
 		 */
-		if (evbuffer_get_length(out) == 0)
+		if (evbuffer_get_length(output(c)) == 0)
 			bufferevent_trigger(c->bev, EV_WRITE,
 					    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 	}
@@ -589,6 +640,7 @@ void client_free(struct client *c)
 	if (!c)
 		return;
 	bufferevent_free(c->bev);
+	stream_stop(c);
 	command_filter_release(&c->filter);
 	free(c);
 }

@@ -25,6 +25,11 @@ struct client_host {
 	const struct server_config *cfg;	/* read at each use: a reload applies at once */
 	const char *instance;
 	struct server_stats *stats;
+	/*
+	 * A reference to a snapshot for filter f at the engine's current seq:
+	 * the one other clients use when there is one. NULL with *err set.
+	 */
+	struct snapshot *(*snapshot_for)(void *arg, const struct command_filter *f, int *err);
 	/* Writes the server's own counters into an open map (the stats reply). */
 	int (*write_stats)(void *arg, yajl_gen g);
 	/*
@@ -57,6 +62,16 @@ struct client {
 	struct {
 		uint64_t count, first_seq, last_seq;	/* count 0: nothing lost */
 	} lost;
+	/*
+	 * A snapshot being copied into the output as it drains. Commands wait
+	 * until its end; events published meanwhile wait in held (within half
+	 * the cap, else they are lost), to follow its snapshot-end.
+	 */
+	struct {
+		struct snapshot *snap;		/* NULL: no snapshot under way */
+		size_t offset;			/* of what is not copied yet */
+		struct evbuffer *held;
+	} stream;
 };
 
 /*
@@ -93,7 +108,7 @@ void client_close(struct client *c, const char *why);
 /* Applies the host's current cfg (cap, stall timeout) to this connection. */
 void client_reconfigure(struct client *c);
 
-/* Bytes queued to the client. */
+/* Bytes queued to the client: its output, and events held behind a snapshot. */
 size_t client_output_length(const struct client *c);
 
 /* Frees a closed client (or any client, when the whole server goes away). NULL is fine. */

@@ -3,7 +3,8 @@
  * admits clients up to the limit, fairly (a bounded batch per loop turn,
  * hung-up clients dropped before the limit is judged), fans events out,
  * frees closed clients from the loop (never inside their own callbacks),
- * and says bye on shutdown.
+ * shares one snapshot of every domain among the clients that need it at
+ * the same seq, and says bye on shutdown.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "protocol/message.h"
 #include "server/client.h"
 #include "server/server.h"
+#include "server/snapshot.h"
 #include "util/log.h"
 #include "util/log-limit.h"
 
@@ -53,6 +55,9 @@ struct server {
 	char *path;			/* the socket file we bound, to remove at the end */
 	dev_t path_dev;
 	ino_t path_ino;
+
+	/* Every domain's snapshot at its seq, while no event came since (one reference). */
+	struct snapshot *snapshot_all;
 
 	struct client_list clients;	/* open and closing */
 	struct client_list dead;	/* closed, freed by reap() */
@@ -102,6 +107,30 @@ static void make_instance(char out[33])
 		snprintf(out + 2 * i, 3, "%02x", bytes[i]);
 }
 
+/*
+ * A snapshot filtered by domain is the client's own; one of every domain is
+ * encoded once per seq: after a restart, or a burst that overran many
+ * subscribers, they all recover from the same one.
+ */
+static struct snapshot *snapshot_for(void *arg, const struct command_filter *f, int *err)
+{
+	struct server *s = arg;
+	struct snapshot *snap;
+
+	if (f->all_domains && s->snapshot_all &&
+	    snapshot_seq(s->snapshot_all) == s->host.ops->last_seq(s->host.engine))
+		return snapshot_ref(s->snapshot_all);
+	snap = snapshot_take(s->host.ops, s->host.engine, f, err);
+	if (!snap)
+		return NULL;
+	s->stats.snapshots_encoded++;
+	if (f->all_domains) {
+		snapshot_unref(s->snapshot_all);
+		s->snapshot_all = snapshot_ref(snap);
+	}
+	return snap;
+}
+
 static int write_stats(void *arg, yajl_gen g)
 {
 	struct server *s = arg;
@@ -123,6 +152,7 @@ static int write_stats(void *arg, yajl_gen g)
 	STAT(events_dropped);
 	STAT(lost_notices);
 	STAT(snapshots);
+	STAT(snapshots_encoded);
 #undef STAT
 	return r;
 }
@@ -183,6 +213,7 @@ struct server *server_new(struct event_base *base, const struct server_config *c
 		.cfg = &s->cfg,
 		.instance = s->instance,
 		.stats = &s->stats,
+		.snapshot_for = snapshot_for,
 		.write_stats = write_stats,
 		.closed = client_closed,
 		.arg = s,
@@ -512,6 +543,9 @@ void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, u
 
 	if (s->shut_down)
 		return;
+	/* The seq moved on: the shared snapshot is of the past (clients sending it keep theirs). */
+	snapshot_unref(s->snapshot_all);
+	s->snapshot_all = NULL;
 	/* No line (the engine could not encode it): lost for every subscriber it matches. */
 	shared = line ? shared_line_new(line, len) : NULL;
 	/* client_publish() never closes a client, so plain iteration is safe. */
@@ -611,6 +645,7 @@ void server_free(struct server *s)
 		client_free(c);
 	}
 	reap(-1, 0, s);
+	snapshot_unref(s->snapshot_all);
 	event_free(s->reap);
 	if (s->accept_retry)
 		event_free(s->accept_retry);

@@ -73,6 +73,7 @@ struct server_stats {
 	uint64_t events_dropped;	/* per subscriber, past client_output_cap */
 	uint64_t lost_notices;		/* "lost" messages sent */
 	uint64_t snapshots;		/* snapshots sent, on subscribe or after a loss */
+	uint64_t snapshots_encoded;	/* snapshots made: one of every domain serves all who need it at its seq */
 };
 
 struct server;

@@ -82,10 +82,11 @@ static int snapshot(void *engine, const struct command_filter *f, struct evbuffe
 		g = jsonw_new();
 		if (!g)
 			return -ENOMEM;
-		r = encode_event(g, e, e->domids[i], XGM_EVENT_DOMAIN_SNAPSHOT, e->seq, 0);
+		r = encode_event(g, e, e->domids[i], XGM_EVENT_DOMAIN_SNAPSHOT, e->seq, e->snapshot_pad);
 		jsonw_text(g, &text, &len);
-		if (!r && (evbuffer_add(out, text, len) < 0 || evbuffer_add(out, "\n", 1) < 0))
-			r = -ENOMEM;
+		for (unsigned int n = 0; !r && n < (e->snapshot_repeat ? e->snapshot_repeat : 1); n++)
+			if (evbuffer_add(out, text, len) < 0 || evbuffer_add(out, "\n", 1) < 0)
+				r = -ENOMEM;
 		yajl_gen_free(g);
 		if (r)
 			return r;

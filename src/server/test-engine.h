@@ -18,6 +18,9 @@ struct test_engine {
 	unsigned int domids[TEST_ENGINE_DOMAINS];
 	const char *names[TEST_ENGINE_DOMAINS];
 	int fail_snapshot;		/* non-zero: snapshot() returns it */
+	/* Each snapshot line this many times with this much filler: a snapshot of a big host. */
+	unsigned int snapshot_repeat;	/* 0 is 1 */
+	size_t snapshot_pad;
 	unsigned int snapshots;		/* snapshot() calls */
 };
 

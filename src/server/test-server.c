@@ -682,6 +682,99 @@ static void test_slow_subscriber(void **state)
 	conn_close(f, c);
 }
 
+/* Subscribers that need every domain at the same seq share one snapshot; a filtered one has its own. */
+static void test_snapshot_shared(void **state)
+{
+	struct fixture *f = *state;
+	struct conn *c[4];
+	struct server_stats st;
+	unsigned int before = f->engine.snapshots;
+
+	for (int i = 0; i < 4; i++) {
+		c[i] = conn_open_hello(f);
+		subscribe(f, c[i], NULL, 3);
+	}
+	server_get_stats(f->server, &st);
+	assert_int_equal(f->engine.snapshots - before, 1);
+	assert_int_equal(st.snapshots_encoded, 1);
+	assert_int_equal(st.snapshots, 4);
+
+	/* An event moves the seq on: the next one is new, and so is a filtered one. */
+	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	for (int i = 0; i < 4; i++)
+		expect_event(f, c[i], 5, "domain.metrics");
+	conn_close(f, c[3]);
+	c[3] = conn_open_hello(f);
+	subscribe(f, c[3], NULL, 3);
+	conn_close(f, c[2]);
+	c[2] = conn_open_hello(f);
+	subscribe(f, c[2], "{\"domains\":[5]}", 1);
+	server_get_stats(f->server, &st);
+	assert_int_equal(f->engine.snapshots - before, 3);
+	assert_int_equal(st.snapshots_encoded, 3);
+	for (int i = 0; i < 4; i++)
+		conn_close(f, c[i]);
+}
+
+/*
+ * A snapshot bigger than the cap is copied out as the output drains: a
+ * client that does not read holds about half the cap, not the snapshot.
+ * Commands wait until its end and events published meanwhile follow its
+ * snapshot-end, so the client still sees reply, snapshot, end, live events.
+ */
+static void test_snapshot_streamed(void **state)
+{
+	enum { REPEAT = 200, PAD = 2000 };
+	struct fixture *f = *state;
+	struct conn *c = conn_open_hello(f);
+	struct server_stats st;
+	size_t line = 0, max_queued = 0;
+	long long end;
+	yajl_val v;
+	int n = 0;
+
+	f->engine.snapshot_repeat = REPEAT;
+	f->engine.snapshot_pad = PAD;
+	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":100}\n");
+	conn_send(f, c, "{\"cmd\":\"ping\",\"id\":101}\n");
+	for (int i = 0; i < 50; i++) {
+		pump(f);
+		server_get_stats(f->server, &st);
+		if (st.output_queued > max_queued)
+			max_queued = st.output_queued;
+	}
+	line = test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	pump(f);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.snapshots, 0);	/* not read: not all out */
+	/* Half the cap of snapshot lines, a line more, the reply, the held event. */
+	assert_true(max_queued <= CAP / 2 + PAD + 256 + 256 + line);
+	printf("# a %d-line snapshot of %d KiB to a client that does not read: %zu bytes queued at most "
+	       "(cap %d)\n", REPEAT * TEST_ENGINE_DOMAINS, REPEAT * TEST_ENGINE_DOMAINS * PAD / 1024,
+	       max_queued, CAP);
+
+	expect_reply(f, c, 100);
+	for (;;) {
+		v = conn_json(f, c);
+		if (strcmp(type_of(v), "snapshot-end") == 0)
+			break;
+		assert_str(v, "event", NULL, "domain.snapshot");
+		assert_int_equal(get_int(v, "seq", NULL), f->engine.seq - 1);
+		yajl_tree_free(v);
+		n++;
+	}
+	assert_int_equal(n, REPEAT * TEST_ENGINE_DOMAINS);
+	end = get_int(v, "seq", NULL);
+	yajl_tree_free(v);
+	assert_int_equal(end, f->engine.seq - 1);
+	assert_int_equal(expect_event(f, c, 7, "domain.gone"), end + 1);
+	expect_reply(f, c, 101);
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.snapshots, 1);
+	assert_int_equal(st.events_dropped, 0);
+	conn_close(f, c);
+}
+
 /* An event the engine could not encode is lost for its subscribers, never a silent gap. */
 static void test_unencoded_event(void **state)
 {
@@ -1101,6 +1194,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_streamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unencoded_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_subscriber, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_subscribers_memory, setup, teardown),
