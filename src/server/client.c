@@ -639,6 +639,14 @@ void client_free(struct client *c)
 {
 	if (!c)
 		return;
+	/*
+	 * bufferevent_free() leaves freeing the buffers to a finalizer that
+	 * runs in a later loop turn, after the reaper's malloc_trim(); its
+	 * queue would be freed where nothing trims it, and stay resident.
+	 * Free it now. (The bufferevent keeps the output's front frozen.)
+	 */
+	evbuffer_unfreeze(output(c), 1);
+	evbuffer_drain(output(c), evbuffer_get_length(output(c)));
 	bufferevent_free(c->bev);
 	stream_stop(c);
 	command_filter_release(&c->filter);

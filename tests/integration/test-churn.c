@@ -74,22 +74,6 @@ static unsigned int count_fds(pid_t pid)
 	return n;
 }
 
-static long rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 static long long engine_stat(const char *name)
 {
 	yajl_val v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":\"s\"}");
@@ -149,11 +133,11 @@ static void run_mode(const char *what, unsigned int first, bool remove_home)
 
 	churn(first, warmup, remove_home);
 	fds = count_fds(daemon_.pid);
-	rss_warm = rss_kib(daemon_.pid);
+	rss_warm = xgmd_rss_kib(&daemon_);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	churn(first + warmup, per_mode - warmup, remove_home);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	rss_end = rss_kib(daemon_.pid);
+	rss_end = xgmd_rss_kib(&daemon_);
 	printf("churn, homes %s: %u domains; xgmd RSS %ld KiB after %u, %ld KiB after all "
 	       "(%+.1f %%); %u fds; %.1f domains/s\n", what, per_mode, rss_warm, warmup, rss_end,
 	       100.0 * (double)(rss_end - rss_warm) / (double)rss_warm, fds,

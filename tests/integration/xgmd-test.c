@@ -139,6 +139,23 @@ int xgmd_stop(struct xgmd *x)
 	return 0;
 }
 
+long xgmd_rss_kib(const struct xgmd *x)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)x->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 yajl_val client_connect(struct client *c, const char *socket_path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };

@@ -26,6 +26,8 @@ void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *nam
 			const char *const *sets, const char *log_level);
 /* SIGTERM, then the exit status: 0 for a clean exit, -1 (and its log) otherwise. */
 int xgmd_stop(struct xgmd *x);
+/* Its resident memory now (VmRSS), in KiB; -1 when /proc does not say. */
+long xgmd_rss_kib(const struct xgmd *x);
 
 struct client {
 	int fd;
