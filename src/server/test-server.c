@@ -335,30 +335,36 @@ static struct conn *conn_open_hello(struct fixture *f)
  * Subscribes with a filter (JSON text or NULL) and a snapshot; reads the
  * reply, the snapshot (which must hold n_snapshot domains) and its end.
  */
-static long long subscribe(struct fixture *f, struct conn *c, const char *filter, int n_snapshot)
+/* Reads snapshot lines up to snapshot-end, each and the end at seq; returns how many. */
+static int read_snapshot(struct fixture *f, struct conn *c, long long seq)
 {
-	char cmd[256];
 	yajl_val v;
-	long long seq;
 	int n = 0;
 
-	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"subscribe\",\"id\":100%s%s}\n", filter ? ",\"filter\":" : "",
-		 filter ? filter : "");
-	conn_send(f, c, cmd);
-	expect_reply(f, c, 100);
 	for (;;) {
 		v = conn_json(f, c);
 		if (strcmp(type_of(v), "snapshot-end") == 0)
 			break;
 		assert_str(v, "event", NULL, "domain.snapshot");
+		assert_int_equal(get_int(v, "seq", NULL), seq);
 		yajl_tree_free(v);
 		n++;
 	}
-	assert_int_equal(n, n_snapshot);
-	seq = get_int(v, "seq", NULL);
-	assert_int_equal(seq, f->engine.seq);
+	assert_int_equal(get_int(v, "seq", NULL), seq);
 	yajl_tree_free(v);
-	return seq;
+	return n;
+}
+
+static long long subscribe(struct fixture *f, struct conn *c, const char *filter, int n_snapshot)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"subscribe\",\"id\":100%s%s}\n", filter ? ",\"filter\":" : "",
+		 filter ? filter : "");
+	conn_send(f, c, cmd);
+	expect_reply(f, c, 100);
+	assert_int_equal(read_snapshot(f, c, (long long)f->engine.seq), n_snapshot);
+	return (long long)f->engine.seq;
 }
 
 /* A ping round trip: proves that nothing else was queued before its reply. */
@@ -730,8 +736,6 @@ static void test_snapshot_streamed(void **state)
 	struct server_stats st;
 	size_t line = 0, max_queued = 0;
 	long long end;
-	yajl_val v;
-	int n = 0;
 
 	f->engine.snapshot_repeat = REPEAT;
 	f->engine.snapshot_pad = PAD;
@@ -754,19 +758,8 @@ static void test_snapshot_streamed(void **state)
 	       max_queued, CAP);
 
 	expect_reply(f, c, 100);
-	for (;;) {
-		v = conn_json(f, c);
-		if (strcmp(type_of(v), "snapshot-end") == 0)
-			break;
-		assert_str(v, "event", NULL, "domain.snapshot");
-		assert_int_equal(get_int(v, "seq", NULL), f->engine.seq - 1);
-		yajl_tree_free(v);
-		n++;
-	}
-	assert_int_equal(n, REPEAT * TEST_ENGINE_DOMAINS);
-	end = get_int(v, "seq", NULL);
-	yajl_tree_free(v);
-	assert_int_equal(end, f->engine.seq - 1);
+	end = (long long)f->engine.seq - 1;
+	assert_int_equal(read_snapshot(f, c, end), REPEAT * TEST_ENGINE_DOMAINS);
 	assert_int_equal(expect_event(f, c, 7, "domain.gone"), end + 1);
 	expect_reply(f, c, 101);
 	server_get_stats(f->server, &st);
