@@ -145,6 +145,7 @@ static int write_stats(void *arg, yajl_gen g)
 	STAT(output_queued);
 	STAT(clients_accepted);
 	STAT(clients_rejected);
+	STAT(clients_hung_up);
 	STAT(clients_stalled);
 	STAT(commands);
 	STAT(errors);
@@ -294,7 +295,7 @@ static void reject(struct server *s, evutil_socket_t fd)
  * nobody can read our replies) and whose EOF the loop has not reached yet:
  * a client connecting and closing in a tight loop would otherwise fill
  * every slot with the dead and lock the living out. One poll() over at
- * most max_clients fds, at most once per accept batch.
+ * most max_clients fds, at most once per client admitted.
  */
 static void close_hung_up(struct server *s)
 {
@@ -317,14 +318,34 @@ static void close_hung_up(struct server *s)
 	free(who);
 }
 
-/* Admits or refuses one accepted connection. */
-static void admit(struct server *s, int fd, bool *swept)
+/* Whether the peer of a connection closed it altogether (POLLHUP): nobody is left to read. */
+static bool hung_up(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = 0 };
+
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR));
+}
+
+/*
+ * Admits or refuses one accepted connection. A connection whose peer has
+ * already closed it is dropped before it takes a slot: a connect/close
+ * flood leaves its connections in the backlog closed. When the clients
+ * are at the limit, those that hung up since the last sweep are closed
+ * first; a sweep is due again only once a client was admitted after it,
+ * because only an admitted client can have hung up unseen since.
+ */
+static void admit(struct server *s, int fd, bool *sweep_due)
 {
 	struct client *c;
 
-	if (s->n_clients >= s->cfg.max_clients && !*swept) {
+	if (hung_up(fd)) {
+		close(fd);
+		s->stats.clients_hung_up++;
+		return;
+	}
+	if (s->n_clients >= s->cfg.max_clients && *sweep_due) {
 		close_hung_up(s);
-		*swept = true;
+		*sweep_due = false;
 	}
 	if (s->n_clients >= s->cfg.max_clients) {
 		reject(s, fd);
@@ -338,6 +359,7 @@ static void admit(struct server *s, int fd, bool *swept)
 	TAILQ_INSERT_TAIL(&s->clients, c, link);
 	s->n_clients++;
 	s->stats.clients_accepted++;
+	*sweep_due = true;
 }
 
 static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -367,7 +389,7 @@ static void accept_pause(struct server *s, int err)
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server *s = arg;
-	bool swept = false;
+	bool sweep_due = true;
 
 	for (int i = 0; i < SERVER_ACCEPT_BATCH; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -382,7 +404,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		if (s->shut_down)
 			close(fd);
 		else
-			admit(s, fd, &swept);
+			admit(s, fd, &sweep_due);
 	}
 }
 

@@ -66,6 +66,7 @@ struct server_stats {
 	uint64_t output_queued;		/* now: bytes queued to all clients */
 	uint64_t clients_accepted;
 	uint64_t clients_rejected;	/* over max_clients */
+	uint64_t clients_hung_up;	/* closed by their peer before they were admitted */
 	uint64_t clients_stalled;	/* disconnected for making no progress */
 	uint64_t commands;		/* lines parsed as commands, good or bad */
 	uint64_t errors;		/* error messages sent */

@@ -981,7 +981,9 @@ static void test_accept_batch(void **state)
 		close(fds[i]);
 	pump_for(f, 20);
 	server_get_stats(f->server, &st);
-	assert_int_equal(st.clients_accepted, 3 * SERVER_ACCEPT_BATCH);
+	/* The third batch closed in the backlog: taken, but not admitted. */
+	assert_int_equal(st.clients_accepted, 2 * SERVER_ACCEPT_BATCH);
+	assert_int_equal(st.clients_hung_up, SERVER_ACCEPT_BATCH);
 	assert_int_equal(st.clients, 0);
 }
 
@@ -1012,6 +1014,35 @@ static void test_hung_up_before_limit(void **state)
 	expect_free(f, c, "hello");
 	server_get_stats(f->server, &st);
 	assert_int_equal(st.clients_rejected, 0);
+	sync_ping(f, c, 1);
+	sync_ping(f, live, 2);
+	conn_close(f, c);
+	conn_close(f, live);
+}
+
+/*
+ * Connections closed before the loop took them from the backlog (a
+ * connect/close loop) take no slot and get no reply, however many of
+ * them a batch holds: the living client behind them is admitted.
+ */
+static void test_closed_in_backlog(void **state)
+{
+	struct fixture *f = *state;
+	struct server_config cfg = f->cfg;
+	struct server_stats st;
+	struct conn *live, *c;
+
+	cfg.max_clients = 2;
+	server_reconfigure(f->server, &cfg);
+	live = conn_open_hello(f);
+	for (int i = 0; i < 3 * SERVER_ACCEPT_BATCH; i++)
+		close(connect_nowait(f));
+	c = conn_open(f);
+	expect_free(f, c, "hello");
+	server_get_stats(f->server, &st);
+	assert_int_equal(st.clients_hung_up, 3 * SERVER_ACCEPT_BATCH);
+	assert_int_equal(st.clients_rejected, 0);
+	assert_int_equal(st.clients, 2);
 	sync_ping(f, c, 1);
 	sync_ping(f, live, 2);
 	conn_close(f, c);
@@ -1222,6 +1253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hung_up_before_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_closed_in_backlog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_failure, setup, teardown),

@@ -86,6 +86,13 @@ static long long server_stat(const char *name)
 	return n;
 }
 
+/* Every connection xgmd took from its backlog: admitted, refused, or found closed already. */
+static long long connections_seen(void)
+{
+	return server_stat("clients_accepted") + server_stat("clients_rejected") +
+	       server_stat("clients_hung_up");
+}
+
 /* The log's lines: all of them, and those saying a client was refused. */
 static void count_log(size_t *lines, size_t *refusals)
 {
@@ -103,6 +110,22 @@ static void count_log(size_t *lines, size_t *refusals)
 			(*refusals)++;
 	}
 	fclose(f);
+}
+
+/* Says which client failed and how, with the end of xgmd's log, before the assertion stops the test. */
+static void print_failure(const char *fmt, ...)
+{
+	char path[PATH_MAX + 16], cmd[PATH_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (%s)\n", strerror(errno));
+	snprintf(path, sizeof(path), "%s/xgmd.log", dir);
+	snprintf(cmd, sizeof(cmd), "tail -n 20 '%s' >&2", path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot show %s\n", path);
 }
 
 /* Connects and closes as fast as it can until killed; exits with nothing to say. */
@@ -152,7 +175,7 @@ static void test_connect_close_flood(void **state)
 	struct client *legit = calloc(LEGIT_CLIENTS, sizeof(*legit));
 	double rest_max = 0, flood_max = 0, connect_max = 0, t_start, t_end;
 	size_t lines0, refusals0, lines1, refusals1;
-	long long accepted0, accepted1, rejected;
+	long long seen0, seen1, accepted0, accepted1, rejected, hung_up;
 	int hellos = 0, refused = 0, kicks = 0, pings = 0, status;
 	double ping_max = 0;
 	struct guest *quiet, *busy;
@@ -178,10 +201,11 @@ static void test_connect_close_flood(void **state)
 
 	count_log(&lines0, &refusals0);
 	accepted0 = server_stat("clients_accepted");
+	seen0 = connections_seen();
 	t_start = now_ms();
 	flooder = start_flooder();
 	/* The flood is under way once xgmd has seen a thousand of its connections. */
-	while (server_stat("clients_accepted") + server_stat("clients_rejected") < accepted0 + 1000)
+	while (connections_seen() < seen0 + 1000)
 		assert_true(now_ms() - t_start < TIMEOUT_MS);
 
 	/* Newcomers one by one, the subscriber's round trips between them, for FLOOD_MS. */
@@ -217,6 +241,8 @@ static void test_connect_close_flood(void **state)
 	/* The legitimate clients are served, not just admitted. */
 	for (int i = 0; i < LEGIT_CLIENTS; i++) {
 		v = client_call(&legit[i], "{\"cmd\":\"ping\",\"id\":3}");
+		if (!v)
+			print_failure("legitimate client %d (of %d) got no reply to ping", i, LEGIT_CLIENTS);
 		assert_non_null(v);
 		assert_int_equal(json_bool(v, "ok", NULL), 1);
 		yajl_tree_free(v);
@@ -227,10 +253,14 @@ static void test_connect_close_flood(void **state)
 	t_end = now_ms();
 	accepted1 = server_stat("clients_accepted");
 	rejected = server_stat("clients_rejected");
+	hung_up = server_stat("clients_hung_up");
+	seen1 = connections_seen();
 	count_log(&lines1, &refusals1);
 
-	printf("flood: %.0f ms, %lld connections accepted (%.0f/s), %lld refused\n", t_end - t_start,
-	       accepted1 - accepted0, (accepted1 - accepted0) / ((t_end - t_start) / 1e3), rejected);
+	printf("flood: %.0f ms, %lld connections taken (%.0f/s): %lld admitted, %lld found closed, "
+	       "%lld refused\n",
+	       t_end - t_start, seen1 - seen0, (seen1 - seen0) / ((t_end - t_start) / 1e3),
+	       accepted1 - accepted0, hung_up, rejected);
 	printf("legitimate clients: %d/%d got hello, %d refused; slowest connect %.1f ms\n", hellos,
 	       LEGIT_CLIENTS, refused, connect_max);
 	printf("guest kick to event: max %.1f ms at rest, max %.1f ms under the flood (%d kicks each)\n",
