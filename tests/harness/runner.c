@@ -869,9 +869,15 @@ static void format_domids(const struct scn_block *b, char *buf, size_t size)
 /* --set options for xgmd: the scenario's config lines, durations scaled, and the scaled defaults. */
 static int build_sets(struct runner *r, char ***out)
 {
-	static const struct { const char *key; unsigned long def; } durations[] = {
-		{ "settle.quiet_ms", 250 }, { "settle.max_wait_ms", 2000 },
-		{ "metrics.live_timeout_s", 300 },
+	/*
+	 * floor: the least real duration a scaled default gets. A harness
+	 * descheduled between two writes of one burst for longer than the quiet
+	 * window splits it in two batches; at timescale 0.02 the window was
+	 * 5 ms, and a loaded CI machine split a burst (live-timeout@c).
+	 */
+	static const struct { const char *key; unsigned long def, floor; } durations[] = {
+		{ "settle.quiet_ms", 250, 25 }, { "settle.max_wait_ms", 2000, 100 },
+		{ "metrics.live_timeout_s", 300, 1 },
 	};
 	size_t n = 0, max = r->scn.n_settings + 5;
 	char **sets = calloc(max, sizeof(*sets));
@@ -891,7 +897,8 @@ static int build_sets(struct runner *r, char ***out)
 		for (size_t k = 0; k < r->scn.n_settings; k++)
 			given |= !strcmp(r->scn.settings[k].key, durations[i].key);
 		if (!given && asprintf(&sets[n++], "%s=%.0f", durations[i].key,
-				       fmax(1, round((double)durations[i].def * r->scale))) < 0)
+				       fmax(durations[i].floor,
+					    round((double)durations[i].def * r->scale))) < 0)
 			return -ENOMEM;
 	}
 	for (size_t k = 0; k < r->scn.n_settings; k++) {
