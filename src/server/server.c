@@ -30,6 +30,7 @@
 #include "server/snapshot.h"
 #include "util/log.h"
 #include "util/log-limit.h"
+#include "util/peer.h"
 
 #define DEFAULT_MAX_CLIENTS 256
 #define DEFAULT_OUTPUT_CAP (1024 * 1024)
@@ -318,14 +319,6 @@ static void close_hung_up(struct server *s)
 	free(who);
 }
 
-/* Whether the peer of a connection closed it altogether (POLLHUP): nobody is left to read. */
-static bool hung_up(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = 0 };
-
-	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR));
-}
-
 /*
  * Admits or refuses one accepted connection. A connection whose peer has
  * already closed it is dropped before it takes a slot: a connect/close
@@ -338,7 +331,8 @@ static void admit(struct server *s, int fd, bool *sweep_due)
 {
 	struct client *c;
 
-	if (hung_up(fd)) {
+	/* Not a half-close: a client may shut its side and still read its replies. */
+	if (peer_gone(fd, false)) {
 		close(fd);
 		s->stats.clients_hung_up++;
 		return;
