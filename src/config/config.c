@@ -60,6 +60,7 @@ static const struct key keys[] = {
 	UINT(xenstore, reconnect_max_ms, 1, 3600000),
 	{ "xenstore", "reread_all", KEY_BOOL, FIELD(xenstore, reread_all), 0, 0, 0 },
 	{ "prometheus", "listen", KEY_STRING, FIELD(prometheus, listen), CONFIG_LISTEN_MAX, 0, 0 },
+	UINT(prometheus, slice_domains, 1, 100000),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -88,6 +89,7 @@ void config_init(struct xgm_config *cfg)
 	cfg->xenstore.liveness_ms = 1000;
 	cfg->xenstore.reconnect_min_ms = 100;
 	cfg->xenstore.reconnect_max_ms = 5000;
+	cfg->prometheus.slice_domains = 100;
 }
 
 const char *config_log_level_name(int level)

@@ -50,6 +50,7 @@ struct xgm_config {
 	} xenstore;
 	struct {
 		char listen[CONFIG_LISTEN_MAX];	/* "" = off; ADDRESS:PORT, not parsed here */
+		uint32_t slice_domains;	/* domains a scrape renders per loop turn */
 	} prometheus;
 };
 

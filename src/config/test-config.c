@@ -51,6 +51,7 @@ static void test_defaults(void **state)
 	assert_false(cfg.settle.strict);
 	assert_string_equal(cfg.metrics.reference_version, "");
 	assert_string_equal(cfg.prometheus.listen, "");
+	assert_int_equal(cfg.prometheus.slice_domains, 100);
 	assert_int_equal(cfg.metrics.live_timeout_s, 300);
 	assert_int_equal(cfg.limits.max_keys_per_domain, 1024);
 	assert_int_equal(cfg.limits.max_bytes_per_domain, 262144);
@@ -97,6 +98,7 @@ static void test_every_key(void **state)
 		"client_stall_timeout_s = 0\n"
 		"[prometheus]\n"
 		"listen = [::1]:9101\n"
+		"slice_domains = 7\n"
 		"[xenstore]\n"
 		"liveness_ms = 500\n"
 		"reconnect_min_ms = 50\n"
@@ -122,6 +124,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg.limits.client_output_cap, 65536);
 	assert_int_equal(cfg.limits.client_stall_timeout_s, 0);
 	assert_string_equal(cfg.prometheus.listen, "[::1]:9101");
+	assert_int_equal(cfg.prometheus.slice_domains, 7);
 	assert_int_equal(cfg.xenstore.liveness_ms, 500);
 	assert_int_equal(cfg.xenstore.reconnect_min_ms, 50);
 	assert_int_equal(cfg.xenstore.reconnect_max_ms, 50);

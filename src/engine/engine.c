@@ -17,7 +17,7 @@
 #include "util/log.h"
 
 /* Domain ids at and above DOMID_FIRST_RESERVED are not domains. */
-#define DOMID_LIMIT 0x7ff0U
+#define DOMID_LIMIT ENGINE_DOMID_END
 /* A full read goes no deeper than this below a subtree root. */
 #define WALK_MAX_DEPTH 8
 
@@ -1185,16 +1185,21 @@ uint64_t engine_last_seq(void *engine)
 	return ((struct engine *)engine)->seq;
 }
 
-void engine_foreach_domain(const struct engine *e, engine_domain_fn *fn, void *ctx)
+unsigned int engine_foreach_domain(const struct engine *e, unsigned int first, size_t max,
+				   engine_domain_fn *fn, void *ctx)
 {
-	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
+	unsigned int domid;
+
+	for (domid = first; domid < DOMID_LIMIT && max; domid++) {
 		const struct tracked *t = e->domains[domid];
 
 		/* Not read yet: all-false metrics would claim "no tools". */
 		if (!t || t->d->state == DOMAIN_DISCOVERED || t->d->state == DOMAIN_GONE)
 			continue;
 		fn(ctx, domid, t->d->name, t->d->uuid, &t->metrics, ratelimit_held(&t->d->publish));
+		max--;
 	}
+	return domid < DOMID_LIMIT ? domid : ENGINE_DOMID_END;
 }
 
 void engine_get_counters(const struct engine *e, struct engine_counters *out)

@@ -63,13 +63,18 @@ uint64_t engine_last_seq(void *engine);
 
 /*
  * Read-only views for exporters (src/prometheus/): no xenstore request,
- * nothing changes. engine_foreach_domain() calls fn for every domain whose
- * metrics have been read at least once, in domid order; name and uuid may
- * be NULL. Everything passed is borrowed for the duration of the call.
+ * nothing changes. engine_foreach_domain() calls fn, in domid order, for at
+ * most max of the domains from domid first on whose metrics have been read
+ * at least once; name and uuid may be NULL. Everything passed is borrowed
+ * for the duration of the call. It returns the domid to continue from:
+ * ENGINE_DOMID_END when no domain is left, so that an exporter can visit
+ * thousands of domains over several loop turns.
  */
+#define ENGINE_DOMID_END 0x7ff0U	/* DOMID_FIRST_RESERVED: no guest has it */
 typedef void engine_domain_fn(void *ctx, unsigned int domid, const char *name,
 			      const char *uuid, const struct guest_metrics *m, bool rate_limited);
-void engine_foreach_domain(const struct engine *e, engine_domain_fn *fn, void *ctx);
+unsigned int engine_foreach_domain(const struct engine *e, unsigned int first, size_t max,
+				   engine_domain_fn *fn, void *ctx);
 
 /* The engine's counters, as engine_stats() reports them. */
 struct engine_counters {

@@ -1,7 +1,8 @@
 /*
- * Renders the Prometheus exposition (see exposition.h). Families are
- * written whole, one after another, as both formats require; each domain's
- * identity labels are escaped once per scrape and reused by every family.
+ * Renders the Prometheus exposition (see exposition.h). A builder takes
+ * one domain at a time: its identity labels are escaped once and its
+ * samples go to one buffer per family; finishing writes the families
+ * whole, one after another, as both formats require.
  * The text is built with memcpy and a hand-rolled integer formatter: at
  * 3000 domains a scrape writes ~35000 lines on the loop's time.
  */
@@ -259,83 +260,109 @@ static void put_tools_version(struct out *o, const struct gm_map *pv)
 	put_label(o, "tools_version", raw, n);
 }
 
-static void render_domains(struct out *o, enum prom_format f, const struct prom_view *v,
-			   char *const *labels)
+/* One family per domain gauge, then the address counts, then the info series. */
+#define N_GAUGES (sizeof(domain_gauges) / sizeof(domain_gauges[0]))
+#define FAMILY_ADDRESSES N_GAUGES
+#define FAMILY_INFO (N_GAUGES + 1)
+#define N_FAMILIES (N_GAUGES + 2)
+
+struct prom_builder {
+	enum prom_format format;
+	struct out family[N_FAMILIES];	/* each family's samples, without its header */
+	bool failed;
+};
+
+struct prom_builder *prom_builder_new(enum prom_format format)
 {
+	struct prom_builder *b = calloc(1, sizeof(*b));
+
+	if (b)
+		b->format = format;
+	return b;
+}
+
+void prom_builder_free(struct prom_builder *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < N_FAMILIES; i++)
+		free(b->family[i].buf);
+	free(b);
+}
+
+/* d's domid, name and vm_uuid labels, escaped, into labels (NUL-terminated). */
+static void domain_labels(const struct prom_domain *d, struct out *labels)
+{
+	puts_(labels, "domid=\"");
+	put_uint(labels, d->domid);
+	puts_(labels, "\",");
+	put_label_str(labels, "name", d->name);
+	put(labels, ",", 1);
+	put_label_str(labels, "vm_uuid", d->uuid);
+	put(labels, "", 1);
+}
+
+void prom_builder_add(struct prom_builder *b, const struct prom_domain *d)
+{
+	/* Escaping at most doubles a bounded value: this never reallocates. */
+	char room[2 * PROM_LABEL_ESCAPED_MAX + 64];
+	struct out labels = { .buf = room, .cap = sizeof(room) };
+	const struct guest_metrics *m = d->m;
+	struct out *o;
 	uint64_t v4, v6;
 
-	for (size_t g = 0; g < sizeof(domain_gauges) / sizeof(domain_gauges[0]); g++) {
+	domain_labels(d, &labels);
+	for (size_t g = 0; g < N_GAUGES; g++) {
+		long long val = domain_gauges[g].value(d);
+
+		if (val != GM_ABSENT)
+			sample(&b->family[g], domain_gauges[g].name, labels.buf, (uint64_t)val);
+	}
+
+	o = &b->family[FAMILY_ADDRESSES];
+	count_addresses(&m->networks, &v4, &v6);
+	for (int fam = 0; fam < 2; fam++) {
+		puts_(o, "xgm_guest_addresses{");
+		puts_(o, labels.buf);
+		puts_(o, fam ? ",family=\"ipv6\"} " : ",family=\"ipv4\"} ");
+		put_uint(o, fam ? v6 : v4);
+		put(o, "\n", 1);
+	}
+
+	o = &b->family[FAMILY_INFO];
+	puts_(o, "xgm_guest_info{");
+	puts_(o, labels.buf);
+	put_label_field(o, "os_distro", &m->os_version, "distro");
+	put_label_field(o, "os_name", &m->os_version, "name");
+	put_label_field(o, "os_major", &m->os_version, "major");
+	put_label_field(o, "os_minor", &m->os_version, "minor");
+	put_tools_version(o, &m->pv_drivers_version);
+	puts_(o, "} 1\n");
+
+	for (size_t i = 0; i < N_FAMILIES; i++)
+		b->failed |= b->family[i].failed;
+}
+
+/* Each per-domain family: its header, then the samples the builder holds. */
+static void render_domains(struct out *o, const struct prom_builder *b)
+{
+	enum prom_format f = b->format;
+
+	for (size_t g = 0; g < N_GAUGES; g++) {
 		const struct domain_gauge *dg = &domain_gauges[g];
 
 		family(o, f, dg->name, GAUGE, dg->unit, dg->help);
-		for (size_t i = 0; i < v->n_domains; i++) {
-			long long val = dg->value(&v->domains[i]);
-
-			if (val != GM_ABSENT)
-				sample(o, dg->name, labels[i], (uint64_t)val);
-		}
+		put(o, b->family[g].buf, b->family[g].len);
 	}
-
 	family(o, f, "xgm_guest_addresses", GAUGE, NULL,
 	       "Addresses the guest agent reports, per family.");
-	for (size_t i = 0; i < v->n_domains; i++) {
-		count_addresses(&v->domains[i].m->networks, &v4, &v6);
-		for (int fam = 0; fam < 2; fam++) {
-			puts_(o, "xgm_guest_addresses{");
-			puts_(o, labels[i]);
-			puts_(o, fam ? ",family=\"ipv6\"} " : ",family=\"ipv4\"} ");
-			put_uint(o, fam ? v6 : v4);
-			put(o, "\n", 1);
-		}
-	}
-
+	put(o, b->family[FAMILY_ADDRESSES].buf, b->family[FAMILY_ADDRESSES].len);
 	family(o, f, "xgm_guest", INFO, NULL,
 	       "The guest's OS and tools, as its agent reports them (guest-controlled strings).");
-	for (size_t i = 0; i < v->n_domains; i++) {
-		const struct guest_metrics *m = v->domains[i].m;
-
-		puts_(o, "xgm_guest_info{");
-		puts_(o, labels[i]);
-		put_label_field(o, "os_distro", &m->os_version, "distro");
-		put_label_field(o, "os_name", &m->os_version, "name");
-		put_label_field(o, "os_major", &m->os_version, "major");
-		put_label_field(o, "os_minor", &m->os_version, "minor");
-		put_tools_version(o, &m->pv_drivers_version);
-		puts_(o, "} 1\n");
-	}
+	put(o, b->family[FAMILY_INFO].buf, b->family[FAMILY_INFO].len);
 }
 
-/* Each domain's domid, name and vm_uuid labels, escaped once (the caller frees each and the array). */
-static char **domain_labels(const struct prom_view *v)
-{
-	char **labels = calloc(v->n_domains ? v->n_domains : 1, sizeof(*labels));
-
-	if (!labels)
-		return NULL;
-	for (size_t i = 0; i < v->n_domains; i++) {
-		const struct prom_domain *d = &v->domains[i];
-		struct out o = { 0 };
-
-		if (!reserve(&o, 2 * PROM_LABEL_ESCAPED_MAX + 64))
-			goto fail;
-		puts_(&o, "domid=\"");
-		put_uint(&o, d->domid);
-		puts_(&o, "\",");
-		put_label_str(&o, "name", d->name);
-		put(&o, ",", 1);
-		put_label_str(&o, "vm_uuid", d->uuid);
-		put(&o, "", 1);
-		labels[i] = o.buf;
-	}
-	return labels;
-fail:
-	for (size_t i = 0; i < v->n_domains; i++)
-		free(labels[i]);
-	free(labels);
-	return NULL;
-}
-
-static void render_daemon(struct out *o, enum prom_format f, const struct prom_view *v)
+static void render_daemon(struct out *o, enum prom_format f, const struct prom_daemon *v)
 {
 	const struct engine_counters *e = &v->engine;
 	static const char *const kinds[] = { "read", "directory", "watch", "other" };
@@ -379,32 +406,34 @@ static void render_daemon(struct out *o, enum prom_format f, const struct prom_v
 	puts_(o, "} 1\n");
 }
 
-int prom_render(const struct prom_view *view, enum prom_format format, char **text, size_t *len)
+int prom_builder_finish(struct prom_builder *b, const struct prom_daemon *daemon, char **text,
+			size_t *len)
 {
 	struct out o = { 0 };
-	char **labels = domain_labels(view);
+	size_t size = 8192;	/* the headers and the daemon's series */
+	int r = 0;
 
 	*text = NULL;
 	*len = 0;
-	if (!labels)
-		return -ENOMEM;
-	/* ~14 lines per domain of ~120 bytes: one allocation in the common case. */
-	reserve(&o, 8192 + view->n_domains * 14 * 128);
-	render_domains(&o, format, view, labels);
-	render_daemon(&o, format, view);
-	if (format == PROM_FORMAT_OPENMETRICS)
-		puts_(&o, "# EOF\n");
-	put(&o, "", 1);	/* a C string too, for callers that want one */
-	for (size_t i = 0; i < view->n_domains; i++)
-		free(labels[i]);
-	free(labels);
-	if (o.failed) {
-		free(o.buf);
-		return -ENOMEM;
+	for (size_t i = 0; i < N_FAMILIES; i++)
+		size += b->family[i].len;
+	/* One allocation in the common case. */
+	if (!b->failed && reserve(&o, size)) {
+		render_domains(&o, b);
+		render_daemon(&o, b->format, daemon);
+		if (b->format == PROM_FORMAT_OPENMETRICS)
+			puts_(&o, "# EOF\n");
+		put(&o, "", 1);	/* a C string too, for callers that want one */
 	}
-	*text = o.buf;
-	*len = o.len - 1;
-	return 0;
+	if (b->failed || o.failed) {
+		free(o.buf);
+		r = -ENOMEM;
+	} else {
+		*text = o.buf;
+		*len = o.len - 1;
+	}
+	prom_builder_free(b);
+	return r;
 }
 
 const char *prom_content_type(enum prom_format format)

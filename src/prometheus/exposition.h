@@ -37,19 +37,39 @@ struct prom_domain {
 	bool rate_limited;		/* the publication limit holds a batch back */
 };
 
-struct prom_view {
-	const struct prom_domain *domains;
-	size_t n_domains;
+/* The daemon's own series, taken when an exposition is finished. */
+struct prom_daemon {
 	struct engine_counters engine;
 	struct server_stats server;
 	const char *version;		/* xgm's version, for xgm_build_info */
 };
 
 /*
- * Renders view in format into a malloc'ed text (*text, *len; the caller
- * frees), NUL-terminated (not counted in *len). 0, or -ENOMEM with *text NULL.
+ * One exposition being built a domain at a time, so that a caller can
+ * spread the work of thousands of domains over several loop turns. Each
+ * family's samples accumulate in a buffer of their own, and finishing
+ * writes the families whole, one after another, as both formats require.
  */
-int prom_render(const struct prom_view *view, enum prom_format format, char **text, size_t *len);
+struct prom_builder;
+
+/* A builder for format (the caller frees it with prom_builder_finish() or _free()); NULL: no memory. */
+struct prom_builder *prom_builder_new(enum prom_format format);
+
+/*
+ * Adds d's samples. Everything in d is read during the call only. Out of
+ * memory is remembered and reported by prom_builder_finish().
+ */
+void prom_builder_add(struct prom_builder *b, const struct prom_domain *d);
+
+/*
+ * Frees b and renders what it holds, then daemon's series, into a
+ * malloc'ed text (*text, *len; the caller frees), NUL-terminated (not
+ * counted in *len). 0, or -ENOMEM with *text NULL.
+ */
+int prom_builder_finish(struct prom_builder *b, const struct prom_daemon *daemon, char **text,
+			size_t *len);
+
+void prom_builder_free(struct prom_builder *b);
 
 /* The Content-Type of a response in format. */
 const char *prom_content_type(enum prom_format format);

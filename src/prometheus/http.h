@@ -3,7 +3,8 @@
  * GET /metrics with the exposition (exposition.h) of the engine's and the
  * socket server's current state. A scrape reads memory only, never
  * xenstore. Everything else gets 404 (another path) or 405 (another
- * method). It owns the evhttp instance and its connections.
+ * method). It owns the evhttp instance, its connections and the scrapes
+ * being rendered.
  */
 #pragma once
 
@@ -21,9 +22,16 @@ int prom_listen_parse(const char *address, char host[PROM_HOST_MAX], uint16_t *p
 
 struct prom_http;
 
-/* engine and server are borrowed and must outlive it. NULL on ENOMEM. */
+/*
+ * engine and server are borrowed and must outlive it. A scrape renders at
+ * most slice_domains domains per loop turn ([prometheus] slice_domains).
+ * NULL on ENOMEM.
+ */
 struct prom_http *prom_http_new(struct event_base *base, struct engine *engine,
-				struct server *server);
+				struct server *server, uint32_t slice_domains);
+
+/* A reload's slice_domains, from the next slice on. */
+void prom_http_set_slice(struct prom_http *h, uint32_t slice_domains);
 
 /* Binds and listens on address (as prom_listen_parse() takes it); logs why on failure. */
 int prom_http_listen(struct prom_http *h, const char *address);

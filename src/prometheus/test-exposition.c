@@ -34,16 +34,20 @@ static void compute(struct guest_metrics *m, const struct kv *kv, size_t n)
 
 static char *render(const struct prom_domain *d, size_t n, enum prom_format f)
 {
-	struct prom_view v = { .domains = d, .n_domains = n, .version = "1.2.3" };
+	struct prom_daemon v = { .version = "1.2.3" };
+	struct prom_builder *b = prom_builder_new(f);
 	char *text;
 	size_t len;
 
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++)
+		prom_builder_add(b, &d[i]);
 	v.engine.domains = n;
 	v.engine.events_published = 7;
 	v.engine.xenstore_connects = 3;
 	v.engine.xs.reads = 11;
 	v.server.events_dropped = 5;
-	assert_int_equal(prom_render(&v, f, &text, &len), 0);
+	assert_int_equal(prom_builder_finish(b, &v, &text, &len), 0);
 	assert_int_equal(strlen(text), len);	/* no NUL inside */
 	assert_true(utf8_valid(text, len));
 	return text;

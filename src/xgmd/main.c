@@ -224,7 +224,7 @@ static void keep_fixed_settings(struct xgm_config *next, const struct xgm_config
 	next->daemon = running->daemon;
 	next->daemon.log_level = level;
 	next->xenstore = running->xenstore;
-	next->prometheus = running->prometheus;
+	memcpy(next->prometheus.listen, running->prometheus.listen, sizeof(next->prometheus.listen));
 }
 
 /*
@@ -255,6 +255,8 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	server_config_from(&scfg, &next);
 	server_reconfigure(d->server, &scfg);
 	engine_reconfigure(d->engine, &ecfg);
+	if (d->prometheus)
+		prom_http_set_slice(d->prometheus, next.prometheus.slice_domains);
 	log_notice("reloaded the configuration from %s", used ? used : "the built-in defaults");
 	notify_systemd("READY=1");
 }
@@ -466,7 +468,8 @@ int main(int argc, char **argv)
 	if (r < 0 || (activated < 0 && chown_socket(cfg->daemon.socket, cfg->daemon.socket_group) < 0))
 		goto out;	/* the server said why */
 	if (cfg->prometheus.listen[0]) {
-		d.prometheus = prom_http_new(d.base, d.engine, d.server);
+		d.prometheus = prom_http_new(d.base, d.engine, d.server,
+					     cfg->prometheus.slice_domains);
 		if (!d.prometheus) {
 			fprintf(stderr, "xgmd: out of memory\n");
 			goto out;

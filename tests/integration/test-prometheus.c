@@ -102,7 +102,9 @@ static int group_setup(void **state)
 	char sets_listen[64];
 	const char *sets[] = {
 		"settle.quiet_ms=50", "settle.max_wait_ms=500",
-		"metrics.reference_version=9.0", sets_listen, NULL,
+		"metrics.reference_version=9.0", sets_listen,
+		/* A domain per loop turn: every scrape here is rendered in several slices. */
+		"prometheus.slice_domains=1", NULL,
 	};
 
 	if (system("command -v promtool >/dev/null && command -v prometheus >/dev/null") != 0) {
@@ -202,6 +204,7 @@ static void test_other_requests(void **state)
 	assert_int_equal(http_request(xgmd_port, "GET", "/metrics/x", NULL, TIMEOUT_MS, &body), 404);
 	free(body);
 	assert_int_equal(http_request(xgmd_port, "POST", "/metrics", NULL, TIMEOUT_MS, &body), 405);
+	assert_non_null(strstr(http_headers(body), "Allow: GET"));
 	free(body);
 	assert_int_equal(http_request(xgmd_port, "HEAD", "/metrics", NULL, TIMEOUT_MS, &body), 405);
 	free(body);
@@ -229,6 +232,66 @@ static void test_hostile_labels(void **state)
 }
 
 /* GET path on Prometheus's API; the parsed JSON, or NULL. */
+/* A whole exposition: every domain of the group's, and the daemon's series after them. */
+static void assert_whole(const char *text)
+{
+	for (unsigned int domid = 10; domid <= 12; domid++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "xgm_guest_info{domid=\"%u\",", domid);
+		assert_non_null(strstr(text, key));
+	}
+	assert_non_null(strstr(text, "\nxgm_build_info{"));
+}
+
+/* Scrapes in progress at once take turns; each is whole, or refused with 503 when too many. */
+static void test_concurrent_scrapes(void **state)
+{
+	int fds[8], served = 0;
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		fds[i] = http_send(xgmd_port, "GET", "/metrics", NULL);
+		assert_true(fds[i] >= 0);
+	}
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		char *body;
+		int status = http_receive(fds[i], TIMEOUT_MS, &body);
+
+		if (status == 200) {
+			assert_whole(body);
+			served++;
+		} else {
+			assert_int_equal(status, 503);
+			assert_non_null(strstr(http_headers(body), "Retry-After:"));
+		}
+		free(body);
+	}
+	printf("%d of %zu concurrent scrapes served, the others refused\n", served,
+	       sizeof(fds) / sizeof(fds[0]));
+	assert_true(served >= 1);
+}
+
+/* Scrapers that leave before their exposition is rendered cost nothing afterwards. */
+static void test_scraper_leaves(void **state)
+{
+	char *text;
+	yajl_val v;
+
+	for (int i = 0; i < 50; i++) {
+		int fd = http_send(xgmd_port, "GET", "/metrics", NULL);
+
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	v = client_call(&sub, "{\"cmd\":\"ping\",\"id\":1}");
+	assert_non_null(v);
+	yajl_tree_free(v);
+	text = scrape(NULL);
+	assert_whole(text);
+	assert_int_equal(promtool_check(text), 0);
+	free(text);
+}
+
 static yajl_val prom_api(const char *path)
 {
 	char *body;
@@ -344,6 +407,8 @@ int main(void)
 		cmocka_unit_test(test_scrape_reads_no_xenstore),
 		cmocka_unit_test(test_other_requests),
 		cmocka_unit_test(test_hostile_labels),
+		cmocka_unit_test(test_concurrent_scrapes),
+		cmocka_unit_test(test_scraper_leaves),
 		cmocka_unit_test(test_real_prometheus),
 	};
 
