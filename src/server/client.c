@@ -22,16 +22,6 @@
 #include "util/log.h"
 #include "xgm-config.h"
 
-/*
- * Lines shorter than this are copied into each subscriber's buffer, longer
- * ones shared by reference. evbuffer_add_reference() allocates a ~1 KiB
- * chain per reference, so a shared 550-byte line cost ~1,040 bytes of heap
- * per subscriber and a stalled client 1.9-3.6 times its cap; a copy costs
- * its length (chains of up to 4 KiB filled end to end). From 8 KiB on,
- * the chain adds at most 1/8 and sharing saves the copies.
- */
-#define SHARE_MIN_BYTES 8192
-
 /* How long a client closed for cause (an over-long line) may take to read our last word. */
 #define CLOSE_FLUSH_MS 5000
 
@@ -47,7 +37,7 @@ static struct evbuffer *output(const struct client *c)
 
 size_t client_output_length(const struct client *c)
 {
-	return evbuffer_get_length(output(c)) +
+	return evbuffer_get_length(output(c)) + (c->run.end - c->run.start) * !!c->run.block +
 	       (c->stream.held ? evbuffer_get_length(c->stream.held) : 0);
 }
 
@@ -80,7 +70,13 @@ static int append_gen(struct evbuffer *out, yajl_gen g)
 /* A client that cannot be sent a message is closed: it would see a gap nothing explains. */
 static int queue_gen(struct client *c, yajl_gen g)
 {
-	int r = append_gen(output(c), g);
+	int r;
+
+	/* Events published before this message go out before it. */
+	client_flush_run(c);
+	if (c->state != CLIENT_OPEN && c->state != CLIENT_CLOSING)
+		return -ENOMEM;
+	r = append_gen(output(c), g);
 
 	if (r)
 		client_close(c, "out of memory");
@@ -201,6 +197,7 @@ static void stream_start(struct client *c, struct snapshot *snap)
 		client_close(c, "out of memory");
 		return;
 	}
+	client_flush_run(c);
 	c->stream.snap = snap;
 	c->stream.offset = 0;
 	c->lost.count = 0;
@@ -532,69 +529,53 @@ fail:
 	return NULL;
 }
 
-struct shared_line {
-	unsigned int refs;
-	size_t len;
-	char text[];
-};
-
-struct shared_line *shared_line_new(const char *line, size_t len)
+void client_flush_run(struct client *c)
 {
-	struct shared_line *l;
+	struct out_block *b = c->run.block;
 
-	if (len && line[len - 1] == '\n')
-		len--;
-	l = malloc(sizeof(*l) + len + 1);
-	if (!l)
-		return NULL;
-	l->refs = 1;
-	l->len = len + 1;
-	memcpy(l->text, line, len);
-	l->text[len] = '\n';
-	return l;
+	if (!b)
+		return;
+	c->run.block = NULL;
+	if (c->state == CLIENT_OPEN &&
+	    out_block_queue(output(c), b, c->run.start, c->run.end - c->run.start) < 0)
+		client_close(c, "out of memory");
 }
 
-void shared_line_unref(struct shared_line *l)
+/* Queues or extends the run with one line; 0 or -ENOMEM. */
+static int add_to_run(struct client *c, struct out_block *block, size_t offset, size_t len)
 {
-	if (l && --l->refs == 0)
-		free(l);
-}
-
-/* evbuffer's cleanup for a reference: the buffer has sent or dropped it. */
-static void release_reference(const void *data, size_t len, void *arg)
-{
-	shared_line_unref(arg);
-}
-
-/* Appends a published line to out: copied when short, else a reference. */
-static int queue_line(struct evbuffer *out, struct shared_line *line)
-{
-	if (line->len < SHARE_MIN_BYTES)
-		return evbuffer_add(out, line->text, line->len);
-	line->refs++;
-	if (evbuffer_add_reference(out, line->text, line->len, release_reference, line) == 0)
+	/* Behind a snapshot under way, an event waits for its snapshot-end: no run then. */
+	if (c->stream.snap)
+		return out_block_queue(c->stream.held, block, offset, len);
+	if (c->run.block == block && c->run.end == offset) {
+		c->run.end += len;
 		return 0;
-	line->refs--;
-	return -ENOMEM;
+	}
+	client_flush_run(c);
+	if (c->state != CLIENT_OPEN)
+		return -ENOMEM;
+	c->run.block = block;
+	c->run.start = offset;
+	c->run.end = offset + len;
+	return 0;
 }
 
 void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, uint64_t seq,
-		    struct shared_line *line)
+		    struct out_block *block, size_t offset, size_t len)
 {
-	struct evbuffer *out;
-	size_t cap;
+	size_t queued, cap;
 
 	if (c->state != CLIENT_OPEN || !c->subscribed || !command_filter_match(&c->filter, domid, kind))
 		return;
-	/* Behind a snapshot under way, an event waits for its snapshot-end. */
-	out = c->stream.snap ? c->stream.held : output(c);
+	queued = c->stream.snap ? evbuffer_get_length(c->stream.held) : client_output_length(c);
 	cap = c->stream.snap ? stream_chunk(c) : output_cap(c);
 	/* Once dropping, keep dropping until recovery: a gap must be reported, never silent. */
-	if (line && c->lost.count == 0 && evbuffer_get_length(out) < cap &&
-	    queue_line(out, line) == 0) {
+	if (block && c->lost.count == 0 && queued < cap && add_to_run(c, block, offset, len) == 0) {
 		c->host->stats->events_sent++;
 		return;
 	}
+	if (c->state != CLIENT_OPEN)
+		return;
 	if (c->lost.count == 0) {
 		log_info("client %lu: %zu bytes queued, dropping events until it catches up",
 			 c->serial, client_output_length(c));
@@ -630,6 +611,7 @@ void client_close(struct client *c, const char *why)
 	log_msg(c->subscribed ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "client %lu: disconnected (%s)",
 		c->serial, why);
 	c->state = CLIENT_CLOSED;
+	c->run.block = NULL;	/* never queued: the client is gone */
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
 	c->host->closed(c->host->arg, c);

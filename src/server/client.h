@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "protocol/command.h"
+#include "server/outblock.h"
 #include "server/server.h"
 
 struct client;
@@ -67,6 +68,15 @@ struct client {
 	 * until its end; events published meanwhile wait in held (within half
 	 * the cap, else they are lost), to follow its snapshot-end.
 	 */
+	/*
+	 * Published lines not queued yet: a stretch of the server's current
+	 * block (no reference of its own: the server flushes every run before
+	 * it lets go of a block).
+	 */
+	struct {
+		struct out_block *block;	/* NULL: none */
+		size_t start, end;
+	} run;
 	struct {
 		struct snapshot *snap;		/* NULL: no snapshot under way */
 		size_t offset;			/* of what is not copied yet */
@@ -81,23 +91,18 @@ struct client {
 struct client *client_new(const struct client_host *host, evutil_socket_t fd, unsigned long serial);
 
 /*
- * One published event line, newline included. A long one is shared by
- * every subscriber's output buffer by reference (it costs its size once,
- * not once per subscriber); a short one is copied, since a reference
- * costs more heap than the copy. Freed when the last reference goes.
- */
-struct shared_line;
-
-/* A copy of line plus "\n" holding one reference (NULL on ENOMEM). */
-struct shared_line *shared_line_new(const char *line, size_t len);
-void shared_line_unref(struct shared_line *l);
-
-/*
  * Queues one published event if it matches, or counts it as lost past the
- * cap or when line is NULL (it could not be made: out of memory).
+ * cap or when block is NULL (its line could not be made: out of memory).
+ * The line is bytes [offset, offset + len) of block: it extends the
+ * client's run when it follows the run's end, else the run is queued and
+ * a new one starts. The run is queued before anything else is written to
+ * the client, and by client_flush_run() before its block changes.
  */
 void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, uint64_t seq,
-		    struct shared_line *line);
+		    struct out_block *block, size_t offset, size_t len);
+
+/* Queues the client's run of published lines, if any (see client_publish()). */
+void client_flush_run(struct client *c);
 
 /* Queues {"type":"bye","reason":reason} and stops reading and sending events. */
 void client_bye(struct client *c, const char *reason);

@@ -59,6 +59,9 @@ struct server {
 
 	/* Every domain's snapshot at its seq, while no event came since (one reference). */
 	struct snapshot *snapshot_all;
+	/* Where published lines go, shared by the subscribers' runs (outblock.h); NULL: none. */
+	struct out_block *block;
+	struct event *seal_ev;		/* a zero timeout: seal the block after the loop polls */
 
 	struct client_list clients;	/* open and closing */
 	struct client_list dead;	/* closed, freed by reap() */
@@ -189,6 +192,28 @@ static void client_closed(void *arg, struct client *c)
 	event_active(s->reap, EV_TIMEOUT, 0);
 }
 
+/* Queues every client's run and lets go of the block they are runs of. */
+static void seal_block(struct server *s)
+{
+	struct client *c, *next;
+
+	if (!s->block)
+		return;
+	/* A client that cannot queue its run is closed, which unlinks it. */
+	for (c = TAILQ_FIRST(&s->clients); c; c = next) {
+		next = TAILQ_NEXT(c, link);
+		client_flush_run(c);
+	}
+	out_block_unref(s->block);
+	s->block = NULL;
+	evtimer_del(s->seal_ev);
+}
+
+static void on_seal(evutil_socket_t fd, short what, void *arg)
+{
+	seal_block(arg);
+}
+
 struct server *server_new(struct event_base *base, const struct server_config *cfg,
 			  const struct server_engine_ops *ops, void *engine)
 {
@@ -204,7 +229,12 @@ struct server *server_new(struct event_base *base, const struct server_config *c
 	TAILQ_INIT(&s->clients);
 	TAILQ_INIT(&s->dead);
 	s->reap = event_new(base, -1, 0, reap, s);
-	if (!s->reap) {
+	s->seal_ev = evtimer_new(base, on_seal, s);
+	if (!s->reap || !s->seal_ev) {
+		if (s->reap)
+			event_free(s->reap);
+		if (s->seal_ev)
+			event_free(s->seal_ev);
 		free(s);
 		return NULL;
 	}
@@ -551,23 +581,50 @@ static void stop_listening(struct server *s)
 	s->path = NULL;
 }
 
+/*
+ * Appends line to the current block, sealing that first when it is full.
+ * A new block is sealed once the loop has turned (after it polled), so
+ * that the runs of one turn's events reach the sockets together. The
+ * block, or NULL on ENOMEM.
+ */
+static struct out_block *append_line(struct server *s, const char *line, size_t len,
+				     size_t *offset, size_t *line_len)
+{
+	static const struct timeval now = { 0, 0 };
+
+	if (s->block && out_block_append(s->block, line, len, offset, line_len) == 0)
+		return s->block;
+	seal_block(s);
+	s->block = out_block_new(len + 1);
+	if (!s->block || out_block_append(s->block, line, len, offset, line_len) < 0) {
+		out_block_unref(s->block);
+		s->block = NULL;
+		return NULL;
+	}
+	evtimer_add(s->seal_ev, &now);
+	return s->block;
+}
+
 void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, uint64_t seq,
 		    const char *line, size_t len)
 {
-	struct shared_line *shared;
-	struct client *c;
+	struct out_block *block = NULL;
+	size_t offset = 0, line_len = 0;
+	struct client *c, *next;
 
 	if (s->shut_down)
 		return;
 	/* The seq moved on: the shared snapshot is of the past (clients sending it keep theirs). */
 	snapshot_unref(s->snapshot_all);
 	s->snapshot_all = NULL;
-	/* No line (the engine could not encode it): lost for every subscriber it matches. */
-	shared = line ? shared_line_new(line, len) : NULL;
-	/* client_publish() never closes a client, so plain iteration is safe. */
-	TAILQ_FOREACH(c, &s->clients, link)
-		client_publish(c, domid, kind, seq, shared);
-	shared_line_unref(shared);
+	/* No line (the engine could not encode it, or no memory): lost for every subscriber it matches. */
+	if (line)
+		block = append_line(s, line, len, &offset, &line_len);
+	/* A client whose run cannot be queued is closed, which unlinks it. */
+	for (c = TAILQ_FIRST(&s->clients); c; c = next) {
+		next = TAILQ_NEXT(c, link);
+		client_publish(c, domid, kind, seq, block, offset, line_len);
+	}
 }
 
 /*
@@ -662,6 +719,8 @@ void server_free(struct server *s)
 	}
 	reap(-1, 0, s);
 	snapshot_unref(s->snapshot_all);
+	out_block_unref(s->block);
+	event_free(s->seal_ev);
 	event_free(s->reap);
 	if (s->accept_retry)
 		event_free(s->accept_retry);

@@ -886,6 +886,53 @@ static void test_stalled_subscribers_memory(void **state)
 	}
 }
 
+/*
+ * A burst of events published in one loop turn is held once, not once per
+ * subscriber: each subscriber's run of the shared block is queued by
+ * reference. Every subscriber still gets every event, in order, before
+ * the reply to a command it sends afterwards.
+ */
+static void test_burst_shared(void **state)
+{
+	enum { N = 20, EVENTS = 100 };
+	struct fixture *f = *state;
+	struct server_config cfg = f->cfg;
+	struct conn *subs[N];
+	size_t before, queued, line = 0;
+
+	cfg.max_clients = N + 1;
+	server_reconfigure(f->server, &cfg);
+	for (int i = 0; i < N; i++) {
+		subs[i] = conn_open_hello(f);
+		subscribe(f, subs[i], NULL, 3);
+	}
+	pump(f);
+	before = heap_in_use();
+	for (int e = 0; e < EVENTS; e++)
+		line = test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 450);
+	/* One turn: the block is sealed and the runs queued; the sockets are not written yet. */
+	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	queued = heap_in_use() - before;
+	printf("# %d subscribers, %d events of %zu bytes in one turn: heap +%zu bytes "
+	       "(%.3f of one copy each)\n", N, EVENTS, line, queued,
+	       (double)queued / (N * EVENTS * line));
+	if (before)
+		assert_true(queued < N * EVENTS * line / 4);
+	for (int i = 0; i < N; i++) {
+		long long last = 0;
+
+		conn_send(f, subs[i], "{\"cmd\":\"ping\",\"id\":9}\n");
+		for (int e = 0; e < EVENTS; e++) {
+			long long seq = expect_event(f, subs[i], 5, "domain.metrics");
+
+			assert_true(seq > last);
+			last = seq;
+		}
+		expect_reply(f, subs[i], 9);
+		conn_close(f, subs[i]);
+	}
+}
+
 /* A client that sends commands but never reads the replies is throttled, not buffered. */
 static void test_pipelined_commands(void **state)
 {
@@ -1254,6 +1301,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_accept_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hung_up_before_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_in_backlog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_burst_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_failure, setup, teardown),
