@@ -335,7 +335,13 @@ static int chown_socket(const char *path, const char *group)
 }
 
 /* Detaches once the socket is open, so that start-up errors still reach the caller. */
-static int detach(void)
+/*
+ * Forks into the background. The base was made before (the sockets are
+ * bound first, so that errors reach the terminal), and its epoll and
+ * timer fds would be shared with the parent: event_reinit() gives the
+ * child its own, as tmux does after it forks.
+ */
+static int detach(struct event_base *base)
 {
 	pid_t pid = fork();
 
@@ -343,6 +349,8 @@ static int detach(void)
 		return -errno;
 	if (pid > 0)
 		_exit(0);
+	if (event_reinit(base) < 0)
+		return -EIO;
 	setsid();
 	if (!freopen("/dev/null", "r", stdin) || !freopen("/dev/null", "w", stdout))
 		return -errno;
@@ -477,7 +485,7 @@ int main(int argc, char **argv)
 		if (prom_http_listen(d.prometheus, cfg->prometheus.listen) < 0)
 			goto out;	/* it said why */
 	}
-	if (!foreground && detach() < 0) {
+	if (!foreground && detach(d.base) < 0) {
 		fprintf(stderr, "xgmd: cannot detach: %s\n", strerror(errno));
 		goto out;
 	}
