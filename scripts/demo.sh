@@ -34,7 +34,10 @@ SB=build/tests/sandbox/xgm-sandbox
 RUNNER=build/tests/harness/xgm-scenario
 XGMCTL=build/src/xgmctl/xgmctl
 SCENARIO=tests/scenarios/demo.scn
-export XGM_SANDBOX_DIR=/tmp/xgm-demo
+# A private directory, removed at exit: two users can run the demo at once,
+# and xgmd's log in it starts empty each run.
+XGM_SANDBOX_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xgm-demo.XXXXXX")
+export XGM_SANDBOX_DIR
 # Where xgm-scenario starts xgmd in a sandbox it is given (docs/scenarios.md).
 SOCK=$XGM_SANDBOX_DIR/xgm-scenario.sock
 
@@ -44,14 +47,20 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	"$SB" stop >/dev/null 2>&1 || true
+	rm -rf "$XGM_SANDBOX_DIR"
 }
 trap cleanup EXIT
-# Background jobs of a script ignore Ctrl-C: the EXIT trap stops them.
-trap 'exit 130' INT TERM
+# Background jobs of a script ignore Ctrl-C, and xgmd runs in a process
+# group of its own: the EXIT trap stops them all.
+trap 'echo; echo "== Interrupted."; exit 130' INT TERM
 
-bold() { printf '\033[1m%s\033[0m\n' "$*"; }
+# Bold only on a terminal.
+if [ -t 1 ]; then
+	bold() { printf '\033[1m%s\033[0m\n' "$*"; }
+else
+	bold() { printf '%s\n' "$*"; }
+fi
 
-"$SB" stop >/dev/null 2>&1 || true
 "$SB" start >/dev/null
 rm -f "$SOCK"
 bold "== A xenstore sandbox in $XGM_SANDBOX_DIR: $daemon, no hypervisor."

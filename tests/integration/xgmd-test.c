@@ -69,6 +69,12 @@ void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *nam
 
 		/* A test that fails or crashes must not leave its daemon behind. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		/*
+		 * A terminal's Ctrl-C is for the test or the demo, which stop
+		 * xgmd themselves: in a process group of its own, xgmd does not
+		 * take it for a shutdown and say "bye" first.
+		 */
+		setpgid(0, 0);
 		(void)f;
 		setenv("XENSTORED_PATH", xs_path, 1);
 		execv(XGMD_PATH, (char **)argv);
