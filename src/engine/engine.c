@@ -308,9 +308,10 @@ static int store_node(struct engine *e, struct keyset *keys, unsigned int domid,
 	for (unsigned int i = 0; i < n && n_dirs > 0 && r != -ENOTCONN && r != -ENOSPC; i++) {
 		char child[KEYSET_PATH_MAX + 1];
 
-		if (!is_dir[i])
+		/* A path too long was skipped above, so is_dir[i] is false for it. */
+		if (!is_dir[i] ||
+		    snprintf(child, sizeof(child), "%s/%s", rel, children[i]) >= (int)sizeof(child))
 			continue;
-		snprintf(child, sizeof(child), "%s/%s", rel, children[i]);
 		walk_error(&r, store_node(e, keys, domid, child, depth + 1, "", 0));
 	}
 	free(is_dir);

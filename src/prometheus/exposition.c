@@ -269,6 +269,7 @@ static void put_tools_version(struct out *o, const struct gm_map *pv)
 struct prom_builder {
 	enum prom_format format;
 	struct out family[N_FAMILIES];	/* each family's samples, without its header */
+	struct out labels;		/* the domain being added: its identity labels */
 	bool failed;
 };
 
@@ -287,6 +288,7 @@ void prom_builder_free(struct prom_builder *b)
 		return;
 	for (size_t i = 0; i < N_FAMILIES; i++)
 		free(b->family[i].buf);
+	free(b->labels.buf);
 	free(b);
 }
 
@@ -304,26 +306,29 @@ static void domain_labels(const struct prom_domain *d, struct out *labels)
 
 void prom_builder_add(struct prom_builder *b, const struct prom_domain *d)
 {
-	/* Escaping at most doubles a bounded value: this never reallocates. */
-	char room[2 * PROM_LABEL_ESCAPED_MAX + 64];
-	struct out labels = { .buf = room, .cap = sizeof(room) };
+	struct out *labels = &b->labels;
 	const struct guest_metrics *m = d->m;
 	struct out *o;
 	uint64_t v4, v6;
 
-	domain_labels(d, &labels);
+	labels->len = 0;
+	domain_labels(d, labels);
+	if (labels->failed) {
+		b->failed = true;
+		return;
+	}
 	for (size_t g = 0; g < N_GAUGES; g++) {
 		long long val = domain_gauges[g].value(d);
 
 		if (val != GM_ABSENT)
-			sample(&b->family[g], domain_gauges[g].name, labels.buf, (uint64_t)val);
+			sample(&b->family[g], domain_gauges[g].name, labels->buf, (uint64_t)val);
 	}
 
 	o = &b->family[FAMILY_ADDRESSES];
 	count_addresses(&m->networks, &v4, &v6);
 	for (int fam = 0; fam < 2; fam++) {
 		puts_(o, "xgm_guest_addresses{");
-		puts_(o, labels.buf);
+		puts_(o, labels->buf);
 		puts_(o, fam ? ",family=\"ipv6\"} " : ",family=\"ipv4\"} ");
 		put_uint(o, fam ? v6 : v4);
 		put(o, "\n", 1);
@@ -331,7 +336,7 @@ void prom_builder_add(struct prom_builder *b, const struct prom_domain *d)
 
 	o = &b->family[FAMILY_INFO];
 	puts_(o, "xgm_guest_info{");
-	puts_(o, labels.buf);
+	puts_(o, labels->buf);
 	put_label_field(o, "os_distro", &m->os_version, "distro");
 	put_label_field(o, "os_name", &m->os_version, "name");
 	put_label_field(o, "os_major", &m->os_version, "major");

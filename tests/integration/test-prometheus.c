@@ -231,7 +231,6 @@ static void test_hostile_labels(void **state)
 	free(text);
 }
 
-/* GET path on Prometheus's API; the parsed JSON, or NULL. */
 /* A whole exposition: every domain of the group's, and the daemon's series after them. */
 static void assert_whole(const char *text)
 {
@@ -292,6 +291,7 @@ static void test_scraper_leaves(void **state)
 	free(text);
 }
 
+/* GET path on Prometheus's API; the parsed JSON, or NULL. */
 static yajl_val prom_api(const char *path)
 {
 	char *body;
