@@ -11,9 +11,9 @@
 # the postinst creating the group before it starts the units; the shipped
 # programs run. Ends with "package: N passed, N failed".
 set -uo pipefail
+out=${1:+$(realpath -m "$1")}	# before the cd: relative to where it was called
 cd "$(dirname "$0")/.."
 
-out=${1:-}
 scripts/deps.sh debhelper lintian dpkg-dev fakeroot || exit 1
 
 passed=0 fails=0
