@@ -8,10 +8,13 @@ headings, paragraphs, `code`, **bold**, "*" lists (with continuation lines
 and fenced blocks inside items), fenced code blocks and tables; a table
 becomes a list of terms, its first column the term, its last the text, the
 columns between added after the term as "header: value".
-ini: the file's first comment block is the description, each [section]
-a subsection, each key a term with its default, its comment the text.
+ini: the file's comment blocks before the first [section] are the
+description, each [section] a subsection, a comment block followed by a
+blank line a paragraph of it, each key a term with its default, the comment
+just above it the text.
+SEE_ALSO, when given, becomes the SEE ALSO section.
 
-    scdocgen.py markdown|ini NAME SECTION SUMMARY < source > page.scd"""
+    scdocgen.py markdown|ini NAME SECTION SUMMARY [SEE_ALSO] < source > page.scd"""
 import re
 import sys
 
@@ -40,6 +43,11 @@ def ascii(text):
     if bad:
         sys.exit(f"md2scdoc: no ASCII spelling for {bad!r}; add one to ASCII")
     return text
+
+
+def plain(text):
+    """A heading: scdoc does no inline markup there, so none is written."""
+    return escape(re.sub(r"`([^`]+)`|\*\*([^*]+)\*\*", lambda m: m.group(1) or m.group(2), text))
 
 
 def escape(text):
@@ -81,11 +89,11 @@ def ini(lines, name, section, summary):
             text = stripped.lstrip("#").strip()
             if text:
                 comment.append(text)
-            elif not started:
+            else:
                 paragraph()
         elif not stripped:
-            if not started:
-                paragraph()
+            # A comment that no key follows at once is said on its own.
+            paragraph()
         elif stripped.startswith("["):
             if not started:
                 paragraph()
@@ -139,10 +147,10 @@ def markdown(lines, name, section, summary):
             out.extend(["# DESCRIPTION", ""])
         elif line.startswith("## "):
             flush()
-            out.extend(["# " + line[3:].upper(), ""])
+            out.extend(["# " + plain(line[3:]).upper(), ""])
         elif line.startswith("### "):
             flush()
-            out.extend(["## " + inline(line[4:]), ""])
+            out.extend(["## " + plain(line[4:]), ""])
         elif stripped.startswith("|"):
             flush()
             rows = []
@@ -175,5 +183,9 @@ def markdown(lines, name, section, summary):
 
 if __name__ == "__main__":
     mode, name, section, summary = sys.argv[1:5]
+    see_also = sys.argv[5] if len(sys.argv) > 5 else ""
     convert = {"markdown": markdown, "ini": ini}[mode]
-    sys.stdout.write(convert(ascii(sys.stdin.read()).splitlines(), name, section, summary))
+    page = convert(ascii(sys.stdin.read()).splitlines(), name, section, summary)
+    if see_also:
+        page += "\n# SEE ALSO\n\n" + escape(see_also) + "\n"
+    sys.stdout.write(page)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Installs the Debian 12 packages xgm needs to build, test and demo, if any
 # is missing. Quiet and idempotent: does nothing when all are present.
+#   deps.sh [PACKAGE...]    also these (scripts/package.sh's tools)
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
 	scdoc groff-base bsdextrautils
 	prometheus
 	clang libclang-rt-14-dev
+	"$@"
 )
 
 missing=()

@@ -1,7 +1,8 @@
 /*
  * The INI parser behind struct xgm_config: one table lists every key with
- * its type, range and place in the struct, so parsing, --set and the
- * defaults cannot drift apart.
+ * its type, range, place in the struct and whether a reload changes it, so
+ * parsing, --set, formatting, reloading and xgmd.conf(5) (checked against
+ * the table by tests/install/test-conf-page.py) cannot drift apart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,12 @@ enum key_type {
 	KEY_STRING,
 };
 
+/* When a new value takes effect: on SIGHUP, or only when xgmd starts again. */
+enum key_apply {
+	AT_RELOAD,
+	AT_RESTART,
+};
+
 struct key {
 	const char *section;
 	const char *name;
@@ -30,39 +37,49 @@ struct key {
 	size_t offset;
 	size_t size;		/* KEY_PATH, KEY_STRING: buffer size */
 	uint32_t min, max;	/* KEY_UINT */
+	enum key_apply apply;
 };
 
 #define FIELD(sec, field) offsetof(struct xgm_config, sec.field)
-#define UINT(sec, field, lo, hi) { #sec, #field, KEY_UINT, FIELD(sec, field), 0, lo, hi }
+#define UINT(sec, field, lo, hi, apply) { #sec, #field, KEY_UINT, FIELD(sec, field), 0, lo, hi, apply }
 
+/*
+ * In the order of data/xgmd.conf. AT_RESTART: the socket is bound once, the
+ * xenstore connections are opened once, and rebinding the Prometheus
+ * listener would need a second one while scrapes are in flight.
+ */
 static const struct key keys[] = {
-	{ "daemon", "socket", KEY_PATH, FIELD(daemon, socket), CONFIG_SOCKET_MAX, 0, 0 },
-	{ "daemon", "socket_mode", KEY_MODE, FIELD(daemon, socket_mode), 0, 0, 0777 },
-	{ "daemon", "socket_group", KEY_STRING, FIELD(daemon, socket_group), CONFIG_GROUP_MAX, 0, 0 },
-	{ "daemon", "log_level", KEY_LEVEL, FIELD(daemon, log_level), 0, 0, 0 },
-	UINT(settle, quiet_ms, 0, 3600000),
-	UINT(settle, max_wait_ms, 1, 3600000),
-	{ "settle", "strict", KEY_BOOL, FIELD(settle, strict), 0, 0, 0 },
+	{ "daemon", "socket", KEY_PATH, FIELD(daemon, socket), CONFIG_SOCKET_MAX, 0, 0, AT_RESTART },
+	{ "daemon", "socket_mode", KEY_MODE, FIELD(daemon, socket_mode), 0, 0, 0777, AT_RESTART },
+	{ "daemon", "socket_group", KEY_STRING, FIELD(daemon, socket_group), CONFIG_GROUP_MAX, 0, 0,
+	  AT_RESTART },
+	{ "daemon", "log_level", KEY_LEVEL, FIELD(daemon, log_level), 0, 0, 0, AT_RELOAD },
+	UINT(settle, quiet_ms, 0, 3600000, AT_RELOAD),
+	UINT(settle, max_wait_ms, 1, 3600000, AT_RELOAD),
+	{ "settle", "strict", KEY_BOOL, FIELD(settle, strict), 0, 0, 0, AT_RELOAD },
 	{ "metrics", "reference_version", KEY_STRING, FIELD(metrics, reference_version),
-	  CONFIG_REFERENCE_VERSION_MAX, 0, 0 },
-	UINT(metrics, live_timeout_s, 1, 31536000),
-	UINT(limits, max_keys_per_domain, 1, 1000000),
-	UINT(limits, max_bytes_per_domain, 1024, 1073741824),
-	UINT(limits, publish_burst, 1, 1000),
-	UINT(limits, publish_rate, 0, 1000),
-	UINT(limits, max_clients, 1, 65536),
+	  CONFIG_REFERENCE_VERSION_MAX, 0, 0, AT_RELOAD },
+	UINT(metrics, live_timeout_s, 1, 31536000, AT_RELOAD),
+	UINT(limits, max_keys_per_domain, 1, 1000000, AT_RELOAD),
+	UINT(limits, max_bytes_per_domain, 1024, 1073741824, AT_RELOAD),
+	UINT(limits, publish_burst, 1, 1000, AT_RELOAD),
+	UINT(limits, publish_rate, 0, 1000, AT_RELOAD),
+	UINT(limits, max_clients, 1, 65536, AT_RELOAD),
 	/* Below a few KiB a single snapshot line could not fit. */
-	UINT(limits, client_output_cap, 4096, 1073741824),
-	UINT(limits, client_stall_timeout_s, 0, 86400),
-	UINT(xenstore, watch_connections, 1, 16),	/* XS_CONN_WATCH_HANDLES_MAX */
-	UINT(xenstore, liveness_ms, 10, 3600000),
-	UINT(xenstore, reconnect_min_ms, 1, 3600000),
-	UINT(xenstore, reconnect_max_ms, 1, 3600000),
-	{ "xenstore", "reread_all", KEY_BOOL, FIELD(xenstore, reread_all), 0, 0, 0 },
-	{ "prometheus", "listen", KEY_STRING, FIELD(prometheus, listen), CONFIG_LISTEN_MAX, 0, 0 },
-	UINT(prometheus, slice_domains, 1, 100000),
+	UINT(limits, client_output_cap, 4096, 1073741824, AT_RELOAD),
+	UINT(limits, client_stall_timeout_s, 0, 86400, AT_RELOAD),
+	UINT(xenstore, watch_connections, 1, 16, AT_RESTART),	/* XS_CONN_WATCH_HANDLES_MAX */
+	UINT(xenstore, liveness_ms, 10, 3600000, AT_RESTART),
+	UINT(xenstore, reconnect_min_ms, 1, 3600000, AT_RESTART),
+	UINT(xenstore, reconnect_max_ms, 1, 3600000, AT_RESTART),
+	{ "xenstore", "reread_all", KEY_BOOL, FIELD(xenstore, reread_all), 0, 0, 0, AT_RESTART },
+	{ "prometheus", "listen", KEY_STRING, FIELD(prometheus, listen), CONFIG_LISTEN_MAX, 0, 0,
+	  AT_RESTART },
+	UINT(prometheus, slice_domains, 1, 100000, AT_RELOAD),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(CONFIG_SOCKET_MAX >= CONFIG_GROUP_MAX && CONFIG_SOCKET_MAX >= CONFIG_LISTEN_MAX &&
+	       CONFIG_SOCKET_MAX >= CONFIG_REFERENCE_VERSION_MAX, "config_keep_restart_keys() buffer");
 
 static const char *const level_names[] = {
 	[3] = "err", [4] = "warning", [5] = "notice", [6] = "info", [7] = "debug",
@@ -451,4 +468,97 @@ int config_validate(const struct xgm_config *cfg, struct config_diag *diag)
 		return fail(diag, &at, "settle.quiet_ms (%u) is above settle.max_wait_ms (%u)",
 			    cfg->settle.quiet_ms, cfg->settle.max_wait_ms);
 	return 0;
+}
+
+bool config_key_at(size_t i, struct config_key_info *info)
+{
+	if (i >= N_KEYS)
+		return false;
+	info->section = keys[i].section;
+	info->name = keys[i].name;
+	info->restart = keys[i].apply == AT_RESTART;
+	return true;
+}
+
+int config_format(const struct xgm_config *cfg, size_t i, char *buf, size_t size)
+{
+	const struct key *k;
+	const char *field;
+	uint32_t u;
+	bool b;
+	int level, n = -1;
+
+	if (i >= N_KEYS)
+		return -EINVAL;
+	k = &keys[i];
+	field = (const char *)cfg + k->offset;
+	switch (k->type) {
+	case KEY_UINT:
+		memcpy(&u, field, sizeof(u));
+		n = snprintf(buf, size, "%u", u);
+		break;
+	case KEY_MODE:
+		memcpy(&u, field, sizeof(u));
+		n = snprintf(buf, size, "%04o", u);
+		break;
+	case KEY_BOOL:
+		memcpy(&b, field, sizeof(b));
+		n = snprintf(buf, size, "%s", b ? "true" : "false");
+		break;
+	case KEY_LEVEL:
+		memcpy(&level, field, sizeof(level));
+		n = snprintf(buf, size, "%s", config_log_level_name(level) ? config_log_level_name(level) : "?");
+		break;
+	case KEY_PATH:
+	case KEY_STRING:
+		n = snprintf(buf, size, "%s", field);
+		break;
+	}
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+}
+
+/* How many bytes of struct xgm_config key k occupies. */
+static size_t key_size(const struct key *k)
+{
+	switch (k->type) {
+	case KEY_UINT:
+	case KEY_MODE:
+		return sizeof(uint32_t);
+	case KEY_BOOL:
+		return sizeof(bool);
+	case KEY_LEVEL:
+		return sizeof(int);
+	case KEY_PATH:
+	case KEY_STRING:
+		break;
+	}
+	return k->size;
+}
+
+void config_keep_restart_keys(struct xgm_config *next, const struct xgm_config *running,
+			      void (*kept)(void *arg, const char *key, const char *value), void *arg)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+		char *to = (char *)next + k->offset;
+		const char *from = (const char *)running + k->offset;
+		bool same;
+
+		if (k->apply != AT_RESTART)
+			continue;
+		/* Strings compare up to their NUL: the bytes after it are not the value. */
+		same = k->type == KEY_PATH || k->type == KEY_STRING ? strcmp(to, from) == 0 :
+			memcmp(to, from, key_size(k)) == 0;
+		if (same)
+			continue;
+		memcpy(to, from, key_size(k));
+		if (kept) {
+			/* The socket path is the longest value there is. */
+			char name[64], value[CONFIG_SOCKET_MAX];
+
+			snprintf(name, sizeof(name), "%s.%s", k->section, k->name);
+			config_format(running, i, value, sizeof(value));
+			kept(arg, name, value);
+		}
+	}
 }

@@ -91,5 +91,28 @@ int config_set(struct xgm_config *cfg, const char *assignment, struct config_dia
  */
 int config_validate(const struct xgm_config *cfg, struct config_diag *diag);
 
+/* One key of the configuration, for what lists them (tests, the man page check). */
+struct config_key_info {
+	const char *section, *name;
+	bool restart;		/* a reload keeps the running value; it changes at restart */
+};
+
+/* The i-th key in the order of data/xgmd.conf; false past the last one. */
+bool config_key_at(size_t i, struct config_key_info *info);
+
+/*
+ * Writes key i of cfg into buf as the file spells it ("0660", "true",
+ * "info", "" for an empty string). -EINVAL: no key i; -ENOSPC: buf too small.
+ */
+int config_format(const struct xgm_config *cfg, size_t i, char *buf, size_t size);
+
+/*
+ * For a reload: sets every restart-only key of next back to its value in
+ * running, and calls kept (may be NULL) with "section.key" and the running
+ * value for each that differed.
+ */
+void config_keep_restart_keys(struct xgm_config *next, const struct xgm_config *running,
+			      void (*kept)(void *arg, const char *key, const char *value), void *arg);
+
 /* The log_level name for a syslog priority ("info"), or NULL. */
 const char *config_log_level_name(int level);

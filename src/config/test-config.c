@@ -1,4 +1,4 @@
-/* Unit tests of the configuration parser: defaults, every key, errors with file:line, --set. */
+/* Unit tests of the configuration parser: defaults, keys, errors, --set, format, reload. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -319,6 +319,102 @@ static void test_load(void **state)
 	assert_non_null(strstr(diag.error, "cannot open"));
 }
 
+/* Every key formats as the file spells it, and parses back to the same value. */
+static void test_format(void **state)
+{
+	struct xgm_config cfg, back;
+	struct config_key_info info;
+	char buf[CONFIG_SOCKET_MAX], small[3];
+	size_t n = 0;
+
+	config_init(&cfg);
+	parse_ok(&cfg, S("[daemon]\nsocket_mode = 0600\nlog_level = debug\n[settle]\nstrict = yes\n"
+			 "[metrics]\nreference_version = 8.2.1\n"));
+	assert_true(config_key_at(0, &info));
+	assert_string_equal(info.section, "daemon");
+	assert_string_equal(info.name, "socket");
+	config_init(&back);
+	for (; config_key_at(n, &info); n++) {
+		char line[256];
+
+		assert_int_equal(config_format(&cfg, n, buf, sizeof(buf)), 0);
+		snprintf(line, sizeof(line), "[%s]\n%s = \"%s\"\n", info.section, info.name, buf);
+		parse_ok(&back, line, strlen(line));
+		if (!strcmp(info.name, "socket_mode"))
+			assert_string_equal(buf, "0600");
+		if (!strcmp(info.name, "log_level"))
+			assert_string_equal(buf, "debug");
+		if (!strcmp(info.name, "strict"))
+			assert_string_equal(buf, "true");
+		if (!strcmp(info.name, "reference_version"))
+			assert_string_equal(buf, "8.2.1");
+		if (!strcmp(info.name, "listen"))
+			assert_string_equal(buf, "");
+	}
+	assert_memory_equal(&back, &cfg, sizeof(cfg));
+	assert_int_equal(n, 23);
+	assert_int_equal(config_format(&cfg, n, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(config_format(&cfg, 0, small, sizeof(small)), -ENOSPC);
+}
+
+struct kept_log {
+	int n;
+	char keys[512];
+};
+
+static void record_kept(void *arg, const char *key, const char *value)
+{
+	struct kept_log *log = arg;
+	size_t len = strlen(log->keys);
+
+	log->n++;
+	snprintf(log->keys + len, sizeof(log->keys) - len, "%s=%s ", key, value);
+}
+
+/* A reload keeps exactly the restart-only keys, and says which it kept. */
+static void test_keep_restart_keys(void **state)
+{
+	struct xgm_config running, next;
+	struct config_key_info info;
+	struct kept_log log = { 0 };
+	int restart_only = 0;
+
+	/* The same path, but one with stale bytes after its NUL: not a change. */
+	config_init(&running);
+	parse_ok(&running, S("[daemon]\nsocket = /run/a-longer-path/xgmd.sock\n"));
+	parse_ok(&running, S("[daemon]\nsocket = /x.sock\n"));
+	config_init(&next);
+	parse_ok(&next, S("[daemon]\nsocket = /x.sock\n"));
+	assert_memory_not_equal(next.daemon.socket, running.daemon.socket, sizeof(next.daemon.socket));
+	config_keep_restart_keys(&next, &running, record_kept, &log);
+	assert_int_equal(log.n, 0);
+
+	parse_ok(&next, S("[daemon]\nsocket = /y.sock\nsocket_mode = 0600\nsocket_group = adm\n"
+			  "log_level = debug\n[metrics]\nreference_version = 9.0\n"
+			  "[xenstore]\nliveness_ms = 50\nreread_all = true\n"
+			  "[prometheus]\nlisten = :9101\n"));
+	config_keep_restart_keys(&next, &running, record_kept, &log);
+	assert_string_equal(log.keys, "daemon.socket=/x.sock daemon.socket_mode=0660 "
+			    "daemon.socket_group= xenstore.liveness_ms=1000 xenstore.reread_all=false "
+			    "prometheus.listen= ");
+	assert_string_equal(next.daemon.socket, running.daemon.socket);
+	assert_int_equal(next.daemon.socket_mode, 0660);
+	assert_string_equal(next.daemon.socket_group, "");
+	assert_int_equal(next.xenstore.liveness_ms, 1000);
+	assert_false(next.xenstore.reread_all);
+	assert_string_equal(next.prometheus.listen, "");
+	/* What a reload may change, changed. */
+	assert_int_equal(next.daemon.log_level, 7);
+	assert_string_equal(next.metrics.reference_version, "9.0");
+	for (size_t i = 0; config_key_at(i, &info); i++)
+		restart_only += info.restart;
+	assert_int_equal(restart_only, 9);
+	/* No callback: kept all the same. */
+	parse_ok(&next, S("[xenstore]\nwatch_connections = 1\n"));
+	config_keep_restart_keys(&next, &running, NULL, NULL);
+	assert_int_equal(next.xenstore.watch_connections, 4);
+}
+
 /* Any bytes at all: an answer, never a crash. */
 static void test_byte_soup(void **state)
 {
@@ -352,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_keep_restart_keys),
 		cmocka_unit_test(test_byte_soup),
 	};
 

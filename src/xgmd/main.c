@@ -204,33 +204,15 @@ static int engine_config_from(struct engine_config *ec, const struct xgm_config 
 	return 0;
 }
 
-/* Logs each setting a reload cannot change and keeps it as running. */
-static void keep_fixed_settings(struct xgm_config *next, const struct xgm_config *running)
+static void log_kept(void *arg, const char *key, const char *value)
 {
-	int level;
-
-	if (strcmp(next->daemon.socket, running->daemon.socket) ||
-	    next->daemon.socket_mode != running->daemon.socket_mode ||
-	    strcmp(next->daemon.socket_group, running->daemon.socket_group))
-		log_warning("reload: the socket (daemon.socket, socket_mode, socket_group) changes "
-			    "only at restart; keeping %s", running->daemon.socket);
-	if (memcmp(&next->xenstore, &running->xenstore, sizeof(next->xenstore)))
-		log_warning("reload: [xenstore] changes only at restart; keeping it");
-	/* Rebinding would need a second listener while scrapes are in flight. */
-	if (strcmp(next->prometheus.listen, running->prometheus.listen))
-		log_warning("reload: prometheus.listen changes only at restart; keeping '%s'",
-			    running->prometheus.listen);
-	level = next->daemon.log_level;
-	next->daemon = running->daemon;
-	next->daemon.log_level = level;
-	next->xenstore = running->xenstore;
-	memcpy(next->prometheus.listen, running->prometheus.listen, sizeof(next->prometheus.listen));
+	log_warning("reload: %s changes only at restart; keeping '%s'", key, value);
 }
 
 /*
  * SIGHUP: re-reads the configuration. A file with an error is rejected in
  * one line and the running configuration kept; otherwise everything but the
- * socket and the xenstore connection applies at once.
+ * keys the configuration table marks as restart-only applies at once.
  */
 static void on_sighup(evutil_socket_t sig, short what, void *arg)
 {
@@ -248,7 +230,7 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 		notify_systemd("READY=1");
 		return;
 	}
-	keep_fixed_settings(&next, &d->cfg);
+	config_keep_restart_keys(&next, &d->cfg, log_kept, NULL);
 	engine_config_from(&ecfg, &next, err);	/* [xenstore] as running */
 	d->cfg = next;
 	log_set_level((enum log_level)next.daemon.log_level);
