@@ -541,7 +541,9 @@ static void value(FILE *out, const char *key, yajl_val v, unsigned int max_cols,
 {
 	char buf[64];
 
-	if (YAJL_IS_STRING(v)) {
+	if (!v) {
+		fputs("-", out);	/* absent */
+	} else if (YAJL_IS_STRING(v)) {
 		text(out, YAJL_GET_STRING(v), max_cols, o);
 	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
 		enum colour c = bool_colour(key, YAJL_IS_TRUE(v));
@@ -736,7 +738,8 @@ static int line_summary(FILE *out, yajl_val msg, const struct fmt_options *o)
 	enum colour c;
 	int r = fmt_row_from_message(&row, msg);
 
-	if (r)
+	/* Without a domain id the row still holds the flags; the line says "-" for the rest. */
+	if (r && r != -EINVAL)
 		return r;
 	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
 		const char *s = cell(&row, shown[i], o, buf, sizeof(buf), &c);

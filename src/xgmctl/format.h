@@ -41,8 +41,9 @@ struct fmt_row {
 
 /*
  * Fills *row from an object with "domain" and "data" (an event or a get
- * reply); missing or mistyped keys read as unknown. 0 or -ENOMEM (then
- * *row holds nothing to free). -EINVAL when msg has no domain id.
+ * reply); missing or mistyped keys read as unknown. 0, or -ENOMEM, or
+ * -EINVAL when msg has no domain id: then *row holds only the flags and
+ * nothing to free.
  */
 int fmt_row_from_message(struct fmt_row *row, yajl_val msg);
 void fmt_row_free(struct fmt_row *row);

@@ -502,6 +502,11 @@ static void test_get(void **state)
 	assert_null(strstr(out, "h  1"));
 	free(out);
 
+	/* A reply without a domain or data. */
+	out = get_of("{\"type\":\"reply\",\"id\":1,\"ok\":true}", &plain);
+	assert_string_equal(out, "domain  -\ndata    -\n");
+	free(out);
+
 	/* A 2000-byte value is cut, so a line stays bounded. */
 	{
 		char *big = malloc(2200);
@@ -555,6 +560,12 @@ static void test_message(void **state)
 	out = line_of("{\"type\":\"event\",\"seq\":15,\"event\":\"domain.gone\",\"timestamp\":{\"seconds\":1767355203},"
 		      "\"domain\":{\"id\":12,\"name\":\"appliance\"}}", &plain);
 	assert_string_equal(out, "12:00:03    12 appliance            domain.gone\n");
+	free(out);
+
+	/* No domain, no time: dashes. */
+	out = line_of("{\"type\":\"event\",\"event\":\"domain.new\",\"data\":{\"live\":true}}", &plain);
+	assert_string_equal(out, "--:--:--     - -                    domain.new      tools -, up to date -, "
+				 "live yes, ipv4 -\n");
 	free(out);
 
 	/* The stream's own messages; others are not for people. */
