@@ -275,23 +275,37 @@ static bool is_our_answer(const struct message *m)
 }
 
 /*
+ * The next message, parsed (the caller frees m->root). EOF exits 4 saying
+ * eof; a bye exits 4; an error exits with error_code.
+ */
+static char *await_message(struct conn *c, size_t *consumed, struct message *m, const char *eof,
+			   enum exit_code error_code)
+{
+	char *line = conn_read_line(c, consumed);
+
+	if (!line)
+		die(EXIT_PROTOCOL, "%s", eof);
+	message_parse(m, line);
+	if (strcmp(m->type, XGM_TYPE_BYE) == 0)
+		die(EXIT_PROTOCOL, "the server is shutting down");
+	if (strcmp(m->type, XGM_TYPE_ERROR) == 0)
+		die_server_error(m, error_code);
+	return line;
+}
+
+/*
  * Reads up to the answer to our command. A reply is returned, parsed (the
  * caller prints its line or goes on, then frees reply->root); an error
- * exits 3; a bye or EOF exits 4.
+ * exits 3 (we send one command: any error is about it, whatever its id
+ * says); a bye or EOF exits 4.
  */
 static char *await_reply(struct conn *c, size_t *consumed, struct message *reply)
 {
 	for (;;) {
-		char *line = conn_read_line(c, consumed);
+		char *line = await_message(c, consumed, reply,
+					   "the server closed the connection before answering",
+					   EXIT_SERVER_ERROR);
 
-		if (!line)
-			die(EXIT_PROTOCOL, "the server closed the connection before answering");
-		message_parse(reply, line);
-		if (strcmp(reply->type, XGM_TYPE_BYE) == 0)
-			die(EXIT_PROTOCOL, "the server is shutting down");
-		/* We send one command: any error is about it, whatever its id says. */
-		if (strcmp(reply->type, XGM_TYPE_ERROR) == 0)
-			die_server_error(reply, EXIT_SERVER_ERROR);
 		if (strcmp(reply->type, XGM_TYPE_REPLY) == 0 && is_our_answer(reply))
 			return line;
 		/* Anything else (a newer server's notices) is not for us. */
@@ -301,21 +315,12 @@ static char *await_reply(struct conn *c, size_t *consumed, struct message *reply
 
 /*
  * The next message of a subscription, parsed (the caller frees m->root).
- * The end of the stream (EOF, bye, an error) exits 4.
+ * The end of the stream (EOF, bye, an error: only a failure that ends the
+ * stream comes as an error here) exits 4.
  */
 static char *await_stream_message(struct conn *c, size_t *consumed, struct message *m)
 {
-	char *line = conn_read_line(c, consumed);
-
-	if (!line)
-		die(EXIT_PROTOCOL, "the server closed the connection");
-	message_parse(m, line);
-	if (strcmp(m->type, XGM_TYPE_BYE) == 0)
-		die(EXIT_PROTOCOL, "the server is shutting down");
-	/* Only a failure that ends the stream comes as an error here. */
-	if (strcmp(m->type, XGM_TYPE_ERROR) == 0)
-		die_server_error(m, EXIT_PROTOCOL);
-	return line;
+	return await_message(c, consumed, m, "the server closed the connection", EXIT_PROTOCOL);
 }
 
 static void send_gen(struct conn *c, yajl_gen g)
