@@ -427,14 +427,21 @@ static void test_table_hostile(void **state)
 		fmt_row_free(&rows[i]);
 }
 
-static char *get_of(const char *json, const struct fmt_options *o)
+/* What fmt_get() or fmt_message() make of a JSON text. */
+static char *render_json(int (*render)(FILE *, yajl_val, const struct fmt_options *), const char *json,
+			 const struct fmt_options *o)
 {
 	struct render r;
 	yajl_val v = parse(json);
 
-	assert_int_equal(fmt_get(render_open(&r), v, o), 0);
+	assert_int_equal(render(render_open(&r), v, o), 0);
 	yajl_tree_free(v);
 	return render_close(&r);
+}
+
+static char *get_of(const char *json, const struct fmt_options *o)
+{
+	return render_json(fmt_get, json, o);
 }
 
 static void test_get(void **state)
@@ -527,12 +534,7 @@ static void test_get(void **state)
 
 static char *line_of(const char *json, const struct fmt_options *o)
 {
-	struct render r;
-	yajl_val v = parse(json);
-
-	assert_int_equal(fmt_message(render_open(&r), v, o), 0);
-	yajl_tree_free(v);
-	return render_close(&r);
+	return render_json(fmt_message, json, o);
 }
 
 static void test_message(void **state)
