@@ -20,7 +20,7 @@ ninja -C "$dir" -j2 >/dev/null || { ninja -C "$dir" -j2; exit 1; }
 
 status=0
 mkdir -p "$dir/crashes"
-for name in command config utf8 metrics; do
+for name in command config utf8 metrics format; do
 	scratch=$(mktemp -d)
 	log="$dir/fuzz-$name.log"
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

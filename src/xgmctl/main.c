@@ -1,18 +1,23 @@
 /*
  * xgmctl: the command-line client of xgmd's event socket. Sends one
- * command and prints the JSON answer, or subscribes and prints events as
- * they come. Plain blocking I/O: one socket, one request at a time.
+ * command and prints the answer, or subscribes and prints events as they
+ * come: JSON as the server sent it for programs and pipes, or, on a
+ * terminal, rendered for people by format.c. Plain blocking I/O: one
+ * socket, one request at a time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -22,6 +27,7 @@
 #include "json/jsonw.h"
 #include "xgm-config.h"
 #include "xgm/protocol.h"
+#include "xgmctl/format.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -38,16 +44,19 @@ enum exit_code {
 #define REQUEST_ID 1
 
 static const char usage_text[] =
-	"usage: xgmctl [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]\n"
+	"usage: xgmctl [--socket PATH] [--timeout SECONDS] [--color WHEN] COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
-	"  monitor [--domain N]... [--event NAME]... [--no-snapshot] [--count N]\n"
+	"  monitor [--domain N]... [--event NAME]... [--no-snapshot] [--count N] [--pretty]\n"
 	"                   subscribe and print every line the server sends:\n"
 	"                   a snapshot of each matching domain, snapshot-end,\n"
 	"                   then live events (and lost notices); with --count,\n"
-	"                   exit after N events\n"
-	"  list             print the known domains\n"
-	"  get DOMID        print one domain's current guest metrics\n"
+	"                   exit after N events; with --pretty, one readable\n"
+	"                   line per event instead of JSON\n"
+	"  list [--json]    print the known domains: a table on a terminal\n"
+	"  get [--json] DOMID\n"
+	"                   print one domain's current guest metrics: a summary\n"
+	"                   on a terminal\n"
 	"  ping             check that the server answers\n"
 	"  stats            print the server's and the engine's counters\n"
 	"\n"
@@ -57,12 +66,15 @@ static const char usage_text[] =
 	"  -t, --timeout SECONDS how long to wait for an answer (default 10; 0: forever);\n"
 	"                        monitor also waits at most this long for each event\n"
 	"                        when given (default: forever)\n"
+	"      --color WHEN      colours for people: auto (on a terminal, unless\n"
+	"                        $NO_COLOR is set), always or never\n"
 	"  -h, --help            print this help\n"
 	"  -V, --version         print the version\n"
 	"\n"
 	"Event names: domain.new, domain.metrics, domain.gone, domain.snapshot.\n"
 	"Output is JSON, one object per line, as the server sent it (see\n"
-	"docs/protocol.md). Errors go to stderr, one line.\n"
+	"docs/protocol.md), unless stdout is a terminal (list, get) or --pretty\n"
+	"is given (monitor). Errors go to stderr, one line.\n"
 	"\n"
 	"Exit status:\n"
 	"  0  success\n"
@@ -263,30 +275,52 @@ static bool is_our_answer(const struct message *m)
 }
 
 /*
- * Reads up to the answer to our command. A reply is returned (the caller
- * prints it or goes on); an error exits 3; a bye or EOF exits 4.
+ * The next message, parsed (the caller frees m->root). EOF exits 4 saying
+ * eof; a bye exits 4; an error exits with error_code.
  */
-static char *await_reply(struct conn *c, size_t *consumed)
+static char *await_message(struct conn *c, size_t *consumed, struct message *m, const char *eof,
+			   enum exit_code error_code)
+{
+	char *line = conn_read_line(c, consumed);
+
+	if (!line)
+		die(EXIT_PROTOCOL, "%s", eof);
+	message_parse(m, line);
+	if (strcmp(m->type, XGM_TYPE_BYE) == 0)
+		die(EXIT_PROTOCOL, "the server is shutting down");
+	if (strcmp(m->type, XGM_TYPE_ERROR) == 0)
+		die_server_error(m, error_code);
+	return line;
+}
+
+/*
+ * Reads up to the answer to our command. A reply is returned, parsed (the
+ * caller prints its line or goes on, then frees reply->root); an error
+ * exits 3 (we send one command: any error is about it, whatever its id
+ * says); a bye or EOF exits 4.
+ */
+static char *await_reply(struct conn *c, size_t *consumed, struct message *reply)
 {
 	for (;;) {
-		char *line = conn_read_line(c, consumed);
-		struct message m;
+		char *line = await_message(c, consumed, reply,
+					   "the server closed the connection before answering",
+					   EXIT_SERVER_ERROR);
 
-		if (!line)
-			die(EXIT_PROTOCOL, "the server closed the connection before answering");
-		message_parse(&m, line);
-		if (strcmp(m.type, XGM_TYPE_BYE) == 0)
-			die(EXIT_PROTOCOL, "the server is shutting down");
-		/* We send one command: any error is about it, whatever its id says. */
-		if (strcmp(m.type, XGM_TYPE_ERROR) == 0)
-			die_server_error(&m, EXIT_SERVER_ERROR);
-		if (strcmp(m.type, XGM_TYPE_REPLY) == 0 && is_our_answer(&m)) {
-			yajl_tree_free(m.root);
+		if (strcmp(reply->type, XGM_TYPE_REPLY) == 0 && is_our_answer(reply))
 			return line;
-		}
 		/* Anything else (a newer server's notices) is not for us. */
-		yajl_tree_free(m.root);
+		yajl_tree_free(reply->root);
 	}
+}
+
+/*
+ * The next message of a subscription, parsed (the caller frees m->root).
+ * The end of the stream (EOF, bye, an error: only a failure that ends the
+ * stream comes as an error here) exits 4.
+ */
+static char *await_stream_message(struct conn *c, size_t *consumed, struct message *m)
+{
+	return await_message(c, consumed, m, "the server closed the connection", EXIT_PROTOCOL);
 }
 
 static void send_gen(struct conn *c, yajl_gen g)
@@ -299,10 +333,33 @@ static void send_gen(struct conn *c, yajl_gen g)
 	conn_send(c, "\n", 1);
 }
 
+/* How output looks: decided once, from stdout, the locale, NO_COLOR and --color. */
+struct output {
+	bool tty;			/* stdout is a terminal: list and get render for people */
+	struct fmt_options fmt;		/* fmt.now is set when rendering */
+};
+
+static void flush_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die(EXIT_PROTOCOL, "cannot write to stdout: %s", strerror(errno));
+}
+
 static void print_line(const char *line)
 {
-	if (puts(line) == EOF || fflush(stdout) == EOF)
+	if (puts(line) == EOF)
 		die(EXIT_PROTOCOL, "cannot write to stdout: %s", strerror(errno));
+	flush_stdout();
+}
+
+/* A renderer's status: only running out of memory or a failing stdout make one. */
+static void check_rendered(int r)
+{
+	if (r == -ENOMEM)
+		die(EXIT_PROTOCOL, "out of memory");
+	if (r)
+		die(EXIT_PROTOCOL, "cannot write to stdout: %s", strerror(errno));
+	flush_stdout();
 }
 
 static unsigned long parse_number(const char *s, unsigned long max, const char *what)
@@ -317,16 +374,19 @@ static unsigned long parse_number(const char *s, unsigned long max, const char *
 	return v;
 }
 
-/* A command with no arguments but "domain" for get (domid < 0: none). */
-static int simple_command(struct conn *c, const char *cmd, long domid)
+/*
+ * Sends a command with no arguments but "domain" for get (domid < 0:
+ * none) and returns its reply line, parsed into *reply.
+ */
+static char *request(struct conn *c, size_t *consumed, const char *cmd, long domid,
+		     struct message *reply)
 {
-	size_t consumed = 0;
 	yajl_gen g = jsonw_new();
 	int r = 0;
 
 	if (!g)
 		die(EXIT_PROTOCOL, "out of memory");
-	expect_hello(c, &consumed);
+	expect_hello(c, consumed);
 	r = r ?: jsonw_map_open(g);
 	r = r ?: jsonw_cstr(g, "cmd");
 	r = r ?: jsonw_cstr(g, cmd);
@@ -341,7 +401,24 @@ static int simple_command(struct conn *c, const char *cmd, long domid)
 		die(EXIT_PROTOCOL, "cannot encode the command: %s", strerror(-r));
 	send_gen(c, g);
 	yajl_gen_free(g);
-	print_line(await_reply(c, &consumed));
+	return await_reply(c, consumed, reply);
+}
+
+/* The reply as JSON, or (get on a terminal) the summary. */
+static int simple_command(struct conn *c, const char *cmd, long domid, bool summary,
+			  struct output *out)
+{
+	size_t consumed = 0;
+	struct message reply;
+	char *line = request(c, &consumed, cmd, domid, &reply);
+
+	if (summary) {
+		out->fmt.now = (long long)time(NULL);
+		check_rendered(fmt_get(stdout, reply.root, &out->fmt));
+	} else {
+		print_line(line);
+	}
+	yajl_tree_free(reply.root);
 	return EXIT_OK;
 }
 
@@ -351,7 +428,9 @@ struct monitor_args {
 	size_t n_domains;
 	const char **events;
 	size_t n_events;
+	bool no_live_events;	/* the snapshot only: an empty event filter */
 	bool snapshot;
+	bool pretty;
 	unsigned long count;	/* 0: forever */
 };
 
@@ -366,7 +445,7 @@ static int encode_subscribe(yajl_gen g, const struct monitor_args *a)
 	r = r ?: jsonw_int(g, REQUEST_ID);
 	r = r ?: jsonw_cstr(g, "snapshot");
 	r = r ?: jsonw_bool(g, a->snapshot);
-	if (a->n_domains || a->n_events) {
+	if (a->n_domains || a->n_events || a->no_live_events) {
 		r = r ?: jsonw_cstr(g, "filter");
 		r = r ?: jsonw_map_open(g);
 		if (a->n_domains) {
@@ -377,7 +456,7 @@ static int encode_subscribe(yajl_gen g, const struct monitor_args *a)
 									       "--domain"));
 			r = r ?: jsonw_array_close(g);
 		}
-		if (a->n_events) {
+		if (a->n_events || a->no_live_events) {
 			r = r ?: jsonw_cstr(g, "events");
 			r = r ?: jsonw_array_open(g);
 			for (size_t i = 0; i < a->n_events; i++)
@@ -390,53 +469,111 @@ static int encode_subscribe(yajl_gen g, const struct monitor_args *a)
 	return r;
 }
 
-static int monitor(struct conn *c, const struct monitor_args *a)
+/* Sends the subscribe command and waits for its reply. */
+static void subscribe(struct conn *c, size_t *consumed, const struct monitor_args *a)
 {
-	size_t consumed = 0;
-	unsigned long seen = 0;
+	struct message reply;
 	yajl_gen g = jsonw_new();
 	int r;
 
 	if (!g)
 		die(EXIT_PROTOCOL, "out of memory");
-	expect_hello(c, &consumed);
+	expect_hello(c, consumed);
 	r = encode_subscribe(g, a);
 	if (r)
 		die(EXIT_PROTOCOL, "cannot encode the command: %s", strerror(-r));
 	send_gen(c, g);
 	yajl_gen_free(g);
-	await_reply(c, &consumed);
+	await_reply(c, consumed, &reply);
+	yajl_tree_free(reply.root);
+}
+
+static int monitor(struct conn *c, const struct monitor_args *a, struct output *out)
+{
+	size_t consumed = 0;
+	unsigned long seen = 0;
+
+	subscribe(c, &consumed, a);
 	c->timeout_ms = a->event_timeout_ms;
 	while (!a->count || seen < a->count) {
-		char *line = conn_read_line(c, &consumed);
 		struct message m;
-		bool is_event;
+		char *line = await_stream_message(c, &consumed, &m);
+		bool is_event = strcmp(m.type, XGM_TYPE_EVENT) == 0;
 
-		if (!line)
-			die(EXIT_PROTOCOL, "the server closed the connection");
-		message_parse(&m, line);
-		if (strcmp(m.type, XGM_TYPE_BYE) == 0)
-			die(EXIT_PROTOCOL, "the server is shutting down");
-		/* Only a failure that ends the stream comes as an error here. */
-		if (strcmp(m.type, XGM_TYPE_ERROR) == 0)
-			die_server_error(&m, EXIT_PROTOCOL);
-		is_event = strcmp(m.type, XGM_TYPE_EVENT) == 0;
+		if (a->pretty) {
+			out->fmt.now = (long long)time(NULL);
+			check_rendered(fmt_message(stdout, m.root, &out->fmt));
+		} else {
+			print_line(line);
+		}
 		yajl_tree_free(m.root);
-		print_line(line);
 		if (is_event)
 			seen++;
 	}
 	return EXIT_OK;
 }
 
+/*
+ * The list table. The list reply holds no guest metrics, so the rows come
+ * from a snapshot of every domain, without live events: one request, and
+ * every row as of the same seq.
+ */
+static int list_table(struct conn *c, struct output *out)
+{
+	const struct monitor_args a = { .snapshot = true, .no_live_events = true };
+	struct fmt_row *rows = NULL;
+	size_t n = 0, cap = 0, consumed = 0;
+
+	subscribe(c, &consumed, &a);
+	for (;;) {
+		struct message m;
+		const char *event;
+		int r;
+
+		await_stream_message(c, &consumed, &m);
+		if (strcmp(m.type, XGM_TYPE_SNAPSHOT_END) == 0) {
+			yajl_tree_free(m.root);
+			break;
+		}
+		event = message_string(&m, "event", NULL);
+		if (strcmp(m.type, XGM_TYPE_EVENT) != 0 || !event ||
+		    strcmp(event, xgm_event_name(XGM_EVENT_DOMAIN_SNAPSHOT)) != 0) {
+			yajl_tree_free(m.root);	/* not ours to show */
+			continue;
+		}
+		if (n == cap) {
+			struct fmt_row *more = reallocarray(rows, cap ? 2 * cap : 64, sizeof(*rows));
+
+			if (!more)
+				die(EXIT_PROTOCOL, "out of memory");
+			rows = more;
+			cap = cap ? 2 * cap : 64;
+		}
+		r = fmt_row_from_message(&rows[n], m.root);
+		yajl_tree_free(m.root);
+		if (r == -ENOMEM)
+			die(EXIT_PROTOCOL, "out of memory");
+		if (r)
+			die(EXIT_PROTOCOL, "the server sent a snapshot event without a domain id");
+		n++;
+	}
+	out->fmt.now = (long long)time(NULL);
+	check_rendered(fmt_table(stdout, rows, n, &out->fmt));
+	for (size_t i = 0; i < n; i++)
+		fmt_row_free(&rows[i]);
+	free(rows);
+	return EXIT_OK;
+}
+
 static int run_monitor(struct conn *c, const char *path, int timeout_ms, int event_timeout_ms,
-		       int argc, char **argv)
+		       int argc, char **argv, struct output *out)
 {
 	static const struct option longopts[] = {
 		{ "domain", required_argument, NULL, 'd' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "pretty", no_argument, NULL, 'p' },
 		{ 0 },
 	};
 	struct monitor_args a = { .snapshot = true, .event_timeout_ms = event_timeout_ms };
@@ -446,8 +583,9 @@ static int run_monitor(struct conn *c, const char *path, int timeout_ms, int eve
 	a.events = calloc((size_t)argc, sizeof(*a.events));
 	if (!a.domains || !a.events)
 		die(EXIT_PROTOCOL, "out of memory");
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "d:e:n:", longopts, NULL)) != -1) {
+	/* 0, not 1: glibc then forgets the "+" of the first parse and permutes again. */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "d:e:n:p", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			parse_number(optarg, XGM_DOMID_MAX, "--domain");
@@ -466,6 +604,9 @@ static int run_monitor(struct conn *c, const char *path, int timeout_ms, int eve
 			if (!a.count)
 				usage_error("--count must be at least 1");
 			break;
+		case 'p':
+			a.pretty = true;
+			break;
 		default:
 			usage_error("bad monitor option");
 		}
@@ -473,24 +614,76 @@ static int run_monitor(struct conn *c, const char *path, int timeout_ms, int eve
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	conn_open(c, path, timeout_ms);
-	r = monitor(c, &a);
+	r = monitor(c, &a, out);
 	free(a.domains);
 	free(a.events);
 	return r;
 }
 
+/*
+ * The options of list and get: --json. Returns whether it was given and
+ * leaves optind at the first operand (argv[0] is the command).
+ */
+static bool parse_json_option(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	bool json = false;
+	int opt;
+
+	/* 0, not 1: glibc then forgets the "+" of the first parse and permutes again. */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		if (opt != 'j')
+			usage_error("bad %s option", argv[0]);
+		json = true;
+	}
+	return json;
+}
+
+/* NO_COLOR (https://no-color.org): set and not empty turns colour off, unless --color=always. */
+static bool colour_wanted(const char *when, bool tty)
+{
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (strcmp(when, "always") == 0)
+		return true;
+	if (strcmp(when, "never") == 0)
+		return false;
+	if (strcmp(when, "auto") != 0)
+		usage_error("--color must be auto, always or never, not '%s'", when);
+	return tty && !(no_color && *no_color) && !(term && strcmp(term, "dumb") == 0);
+}
+
+static void output_init(struct output *out, const char *color)
+{
+	struct winsize ws;
+
+	out->tty = isatty(STDOUT_FILENO);
+	out->fmt.color = colour_wanted(color, out->tty);
+	/* Widths need the locale's character table; a terminal that is not UTF-8 gets ASCII. */
+	setlocale(LC_CTYPE, "");
+	out->fmt.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	out->fmt.width = out->tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+}
+
 int main(int argc, char **argv)
 {
+	enum { OPT_COLOR = 256 };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	const char *path = getenv(XGM_SOCKET_ENV), *cmd;
+	const char *path = getenv(XGM_SOCKET_ENV), *cmd, *color = "auto";
 	long timeout_s = -1;
 	struct conn c = { .fd = -1 };
+	struct output out = { 0 };
 	int opt, r, cmd_argc, answer_ms, event_ms;
 	char **cmd_argv;
 
@@ -504,6 +697,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			timeout_s = (long)parse_number(optarg, INT_MAX / 1000, "--timeout");
+			break;
+		case OPT_COLOR:
+			color = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -520,26 +716,35 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	cmd_argc = argc - optind;
 	cmd_argv = argv + optind;
+	output_init(&out, color);
 
 	/* An answer comes within the timeout; events in monitor may be hours apart. */
 	answer_ms = timeout_s < 0 ? DEFAULT_TIMEOUT_S * 1000 : timeout_s == 0 ? -1 : (int)timeout_s * 1000;
 	event_ms = timeout_s <= 0 ? -1 : (int)timeout_s * 1000;
 	/* Arguments are checked before connecting: a usage error is never a connection error. */
 	if (strcmp(cmd, "monitor") == 0) {
-		r = run_monitor(&c, path, answer_ms, event_ms, cmd_argc, cmd_argv);
+		r = run_monitor(&c, path, answer_ms, event_ms, cmd_argc, cmd_argv, &out);
 	} else if (strcmp(cmd, "get") == 0) {
+		bool json = parse_json_option(cmd_argc, cmd_argv);
 		long domid;
 
-		if (cmd_argc != 2)
-			usage_error("usage: xgmctl get DOMID");
-		domid = (long)parse_number(cmd_argv[1], XGM_DOMID_MAX, "DOMID");
+		if (cmd_argc - optind != 1)
+			usage_error("usage: xgmctl get [--json] DOMID");
+		domid = (long)parse_number(cmd_argv[optind], XGM_DOMID_MAX, "DOMID");
 		conn_open(&c, path, answer_ms);
-		r = simple_command(&c, "get", domid);
-	} else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "ping") == 0 || strcmp(cmd, "stats") == 0) {
+		r = simple_command(&c, "get", domid, out.tty && !json, &out);
+	} else if (strcmp(cmd, "list") == 0) {
+		bool json = parse_json_option(cmd_argc, cmd_argv);
+
+		if (optind < cmd_argc)
+			usage_error("unexpected argument '%s'", cmd_argv[optind]);
+		conn_open(&c, path, answer_ms);
+		r = out.tty && !json ? list_table(&c, &out) : simple_command(&c, "list", -1, false, &out);
+	} else if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "stats") == 0) {
 		if (cmd_argc != 1)
 			usage_error("%s takes no arguments", cmd);
 		conn_open(&c, path, answer_ms);
-		r = simple_command(&c, cmd, -1);
+		r = simple_command(&c, cmd, -1, false, &out);
 	} else {
 		usage_error("unknown command '%s'", cmd);
 	}

@@ -228,6 +228,18 @@ static void test_queries(void **state)
 	assert_int_equal(run_wait(f, &r), 0);
 	assert_non_null(strstr(r.out, "\"domains\":[{\"id\":0,"));
 
+	/* Not a terminal: JSON with or without --json, whatever --color says. */
+	run_start(f, &r, "--color=always", "list", "--json", NULL);
+	assert_int_equal(run_wait(f, &r), 0);
+	assert_non_null(strstr(r.out, "\"domains\":[{\"id\":0,"));
+	assert_int_equal(count_lines(r.out), 1);
+	run_start(f, &r, "get", "--json", "5", NULL);
+	assert_int_equal(run_wait(f, &r), 0);
+	assert_non_null(strstr(r.out, "\"domain\":{\"id\":5,\"name\":\"web01\"}"));
+	run_start(f, &r, "get", "7", "--json", NULL);
+	assert_int_equal(run_wait(f, &r), 0);
+	assert_non_null(strstr(r.out, "\"domain\":{\"id\":7,\"name\":\"db01\"}"));
+
 	run_start(f, &r, "stats", NULL);
 	assert_int_equal(run_wait(f, &r), 0);
 	assert_non_null(strstr(r.out, "\"server\":{\"clients\":1,"));
@@ -259,6 +271,31 @@ static void test_monitor(void **state)
 	assert_int_equal(run_wait(f, &r), 0);
 	assert_int_equal(count_lines(r.out), 1);
 	assert_non_null(strstr(r.out, "\"seq\":4,\"event\":\"domain.metrics\""));
+}
+
+static void test_monitor_pretty(void **state)
+{
+	struct fixture *f = *state;
+	struct run r;
+
+	/* --pretty through a pipe: readable lines, no colour (auto), and --count as before. */
+	run_start(f, &r, "monitor", "--pretty", "--count", "4", NULL);
+	wait_subscribers(f, &r, 1);
+	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	assert_int_equal(run_wait(f, &r), 0);
+	assert_string_equal(r.err, "");
+	assert_int_equal(count_lines(r.out), 5);
+	assert_non_null(strstr(r.out, "    5 web01                domain.snapshot tools -, up to date -, "
+				      "live -, ipv4 -\n"));
+	assert_non_null(strstr(r.out, " snapshot-end, seq 0\n"));
+	assert_non_null(strstr(r.out, "    7 db01                 domain.gone\n"));
+	assert_null(strchr(r.out, '\033'));
+	assert_null(strchr(r.out, '{'));
+
+	/* --color=always is obeyed even on a pipe. */
+	run_start(f, &r, "--color=always", "monitor", "--pretty", "--count", "1", NULL);
+	assert_int_equal(run_wait(f, &r), 0);
+	assert_non_null(strstr(r.out, "\033[2mdomain.snapshot\033[0m"));
 }
 
 static void test_monitor_end(void **state)
@@ -302,6 +339,18 @@ static void test_usage(void **state)
 	run_start(f, &r, "monitor", "--count", "0", NULL);
 	assert_int_equal(run_wait(f, &r), 1);
 	run_start(f, &r, "--frobnicate", "ping", NULL);
+	assert_int_equal(run_wait(f, &r), 1);
+	run_start(f, &r, "--color=sometimes", "list", NULL);
+	assert_int_equal(run_wait(f, &r), 1);
+	assert_string_equal(r.err, "xgmctl: --color must be auto, always or never, not 'sometimes' "
+				   "(see xgmctl --help)\n");
+	run_start(f, &r, "list", "--table", NULL);
+	assert_int_equal(run_wait(f, &r), 1);
+	run_start(f, &r, "list", "extra", NULL);
+	assert_int_equal(run_wait(f, &r), 1);
+	run_start(f, &r, "get", "--json", NULL);
+	assert_int_equal(run_wait(f, &r), 1);
+	run_start(f, &r, "ping", "--json", NULL);
 	assert_int_equal(run_wait(f, &r), 1);
 	run_start(f, &r, "--help", NULL);
 	assert_int_equal(run_wait(f, &r), 0);
@@ -347,6 +396,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_pretty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cannot_connect, setup, teardown),
