@@ -667,6 +667,9 @@ static int run_subject(struct bench *b, struct subject *s, bool full)
 		r = restart_resync(b, s);
 	if (r == 0)
 		r = measure_memory(s);
+	if (r == 0)
+		printf("  %-9s resident %" PRIu64 " KiB at the end, %" PRIu64 " KiB at the peak\n",
+		       s->name, s->rss_kib, s->hwm_kib);
 out:
 	if (stop_subject(b, s) < 0 && r == 0)
 		r = -EPROTO;	/* xgmd did not exit cleanly */
