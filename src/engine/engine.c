@@ -15,6 +15,7 @@
 #include "json/jsonw.h"
 #include "metrics/metrics-json.h"
 #include "util/log.h"
+#include "util/time.h"
 
 /* Domain ids at and above DOMID_FIRST_RESERVED are not domains. */
 #define DOMID_LIMIT ENGINE_DOMID_END
@@ -89,17 +90,9 @@ struct engine {
 	struct engine_stats stats;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void arm_at(struct event *ev, uint64_t deadline_ms)
 {
-	uint64_t now = now_ms(), delay = deadline_ms > now ? deadline_ms - now : 0;
+	uint64_t now = (uint64_t)monotonic_ms(), delay = deadline_ms > now ? deadline_ms - now : 0;
 	struct timeval tv = { .tv_sec = (time_t)(delay / 1000),
 			      .tv_usec = (suseconds_t)(delay % 1000) * 1000 };
 
@@ -419,7 +412,7 @@ static void recompute(struct engine *e, struct tracked *t, bool publish_changes)
 {
 	struct guest_metrics fresh;
 	struct metrics_clock clk = {
-		.now = time(NULL),
+		.now = wall_seconds(),
 		.last_write = t->d->last_write_wall ? t->d->last_write_wall : GM_ABSENT,
 		.live_timeout = e->cfg.live_timeout_s,
 	};
@@ -433,7 +426,7 @@ static void recompute(struct engine *e, struct tracked *t, bool publish_changes)
 	}
 	/* Monotonic milliseconds: a clock step must not make a guest live or dead. */
 	fresh.live = t->d->last_write_wall != 0 &&
-		now_ms() - t->d->last_write_ms < (uint64_t)e->cfg.live_timeout_s * 1000;
+		(uint64_t)monotonic_ms() - t->d->last_write_ms < (uint64_t)e->cfg.live_timeout_s * 1000;
 	fresh.last_updated = t->metrics.last_updated;
 	n = metrics_diff(&t->metrics, &fresh, changed, METRICS_FIELD_COUNT - 1);
 	for (size_t i = 0; i < n; i++)
@@ -524,7 +517,7 @@ static void on_settle_timer(evutil_socket_t fd, short what, void *arg)
 	struct tracked *t = arg;
 	struct engine *e = t->engine;
 	const struct ratelimit_config *limit = &e->cfg.domain.publish;
-	uint64_t now = now_ms();
+	uint64_t now = (uint64_t)monotonic_ms();
 
 	if (!ratelimit_admit(&t->d->publish, limit, now)) {
 		e->stats.batches_merged++;
@@ -545,7 +538,7 @@ static void on_live_timer(evutil_socket_t fd, short what, void *arg)
 	/* Nothing to read: only "live" can have changed. */
 	recompute(t->engine, t, true);
 	if (t->metrics.live)	/* woken a little early: look again */
-		arm_at(t->live_ev, now_ms() + 10);
+		arm_at(t->live_ev, (uint64_t)monotonic_ms() + 10);
 }
 
 /* ---- domain life cycle ---- */
@@ -685,7 +678,7 @@ static int adopt(struct engine *e, unsigned int domid)
 	t->live_ev = evtimer_new(e->base, on_live_timer, t);
 	if (!t->d || !t->settle_ev || !t->live_ev ||
 	    metrics_compute(&t->metrics, t->d->keys, &e->cfg.metrics,
-			    &(struct metrics_clock){ .now = time(NULL), .last_write = GM_ABSENT }) < 0) {
+			    &(struct metrics_clock){ .now = wall_seconds(), .last_write = GM_ABSENT }) < 0) {
 		if (t->settle_ev)
 			event_free(t->settle_ev);
 		if (t->live_ev)
@@ -855,7 +848,7 @@ static void reap_domains(struct engine *e, bool check_introduced)
 static void on_pass_slice(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine *e = arg;
-	uint64_t deadline = now_ms() + PASS_SLICE_MS;
+	uint64_t deadline = (uint64_t)monotonic_ms() + PASS_SLICE_MS;
 	int r;
 
 	for (unsigned int domid = 0; domid < DOMID_LIMIT && e->n_pending > 0; domid++) {
@@ -868,7 +861,7 @@ static void on_pass_slice(evutil_socket_t fd, short what, void *arg)
 			return;
 		if (r < 0)	/* an adoption, a re-read or the question itself */
 			log_warning("domain %u: cannot adopt or re-read it: %s", domid, strerror(-r));
-		if (now_ms() >= deadline)
+		if ((uint64_t)monotonic_ms() >= deadline)
 			break;
 	}
 	answer_introductions(e);
@@ -956,7 +949,8 @@ static void on_domain_event(struct engine *e, const char *path, const char *toke
 	if (strncmp(path, prefix, plen) != 0 || (path[plen] != '/' && path[plen] != '\0'))
 		return;
 	rel = path[plen] == '/' ? path + plen + 1 : "";
-	deadline = domain_on_write(t->d, rel, now_ms(), time(NULL), &e->cfg.domain.settle);
+	deadline = domain_on_write(t->d, rel, (uint64_t)monotonic_ms(), wall_seconds(),
+				   &e->cfg.domain.settle);
 	if (deadline != SETTLE_NEVER)
 		arm_at(t->settle_ev, deadline);
 }

@@ -31,6 +31,7 @@
 #include "util/log.h"
 #include "util/log-limit.h"
 #include "util/peer.h"
+#include "util/time.h"
 
 #define DEFAULT_MAX_CLIENTS 256
 #define DEFAULT_OUTPUT_CAP (1024 * 1024)
@@ -282,14 +283,6 @@ void server_get_stats(const struct server *s, struct server_stats *ret)
 	}
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One error line, best effort, without a bufferevent: the client is not admitted. */
 static void reject(struct server *s, evutil_socket_t fd)
 {
@@ -299,7 +292,7 @@ static void reject(struct server *s, evutil_socket_t fd)
 	uint64_t held_back;
 
 	s->stats.clients_rejected++;
-	if (log_limit_pass(&s->refusal_log, now_ms(), &held_back))
+	if (log_limit_pass(&s->refusal_log, monotonic_ms(), &held_back))
 		log_info("refusing a client: %u clients connected (limits.max_clients); "
 			 "%llu more refused since the last such line", s->cfg.max_clients,
 			 (unsigned long long)held_back);
@@ -662,12 +655,12 @@ static int send_queued(struct client *c)
  */
 static void flush_all(struct server *s)
 {
-	int64_t deadline = now_ms() + s->cfg.shutdown_flush_ms;
+	int64_t deadline = monotonic_ms() + s->cfg.shutdown_flush_ms;
 	struct pollfd *fds = calloc(s->n_clients ? s->n_clients : 1, sizeof(*fds));
 	struct client **who = calloc(s->n_clients ? s->n_clients : 1, sizeof(*who));
 
 	while (fds && who) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - monotonic_ms();
 		struct client *c;
 		nfds_t n = 0;
 

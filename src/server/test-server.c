@@ -28,6 +28,7 @@
 #include "server/test-engine.h"
 #include "util/log.h"
 #include "xgm-config.h"
+#include "util/time.h"
 
 #define CAP (64 * 1024)
 #define TIMEOUT_MS 5000
@@ -47,14 +48,6 @@ struct conn {
 	size_t len, size;
 	bool eof;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void start_server(struct fixture *f)
 {
@@ -108,9 +101,9 @@ static void pump(struct fixture *f)
 
 static void pump_for(struct fixture *f, int ms)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = monotonic_ms() + ms;
 
-	while (now_ms() < end) {
+	while (monotonic_ms() < end) {
 		pump(f);
 		poll(NULL, 0, 5);
 	}
@@ -167,7 +160,7 @@ static bool conn_fill(struct conn *c)
 /* The next line from the server (malloc'd, without newline), or NULL at EOF. */
 static char *conn_line(struct fixture *f, struct conn *c)
 {
-	int64_t deadline = now_ms() + TIMEOUT_MS;
+	int64_t deadline = monotonic_ms() + TIMEOUT_MS;
 
 	for (;;) {
 		char *nl = memchr(c->buf, '\n', c->len);
@@ -189,7 +182,7 @@ static char *conn_line(struct fixture *f, struct conn *c)
 		pump(f);
 		conn_fill(c);
 		if (!memchr(c->buf, '\n', c->len) && !c->eof) {
-			if (now_ms() > deadline)
+			if (monotonic_ms() > deadline)
 				fail_msg("no line from the server within %d ms", TIMEOUT_MS);
 			poll(NULL, 0, 1);
 		}
@@ -213,7 +206,7 @@ static yajl_val conn_json(struct fixture *f, struct conn *c)
 
 static void conn_send_bytes(struct fixture *f, struct conn *c, const char *s, size_t len)
 {
-	int64_t deadline = now_ms() + TIMEOUT_MS;
+	int64_t deadline = monotonic_ms() + TIMEOUT_MS;
 
 	while (len) {
 		ssize_t n = send(c->fd, s, len, MSG_NOSIGNAL);
@@ -223,7 +216,7 @@ static void conn_send_bytes(struct fixture *f, struct conn *c, const char *s, si
 			len -= (size_t)n;
 		} else {
 			assert_true(errno == EAGAIN);
-			assert_true(now_ms() < deadline);
+			assert_true(monotonic_ms() < deadline);
 			pump(f);
 		}
 	}

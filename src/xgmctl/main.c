@@ -28,6 +28,7 @@
 #include "xgm-config.h"
 #include "xgm/protocol.h"
 #include "xgmctl/format.h"
+#include "util/time.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -119,14 +120,6 @@ struct conn {
 	size_t len, size;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void conn_open(struct conn *c, const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -165,7 +158,7 @@ static void conn_send(struct conn *c, const char *text, size_t len)
 /* The next line (NUL-terminated in place, valid until the next call), or NULL at EOF. */
 static char *conn_read_line(struct conn *c, size_t *consumed)
 {
-	int64_t deadline = c->timeout_ms < 0 ? 0 : now_ms() + c->timeout_ms;
+	int64_t deadline = c->timeout_ms < 0 ? 0 : monotonic_ms() + c->timeout_ms;
 
 	if (*consumed) {
 		memmove(c->buf, c->buf + *consumed, c->len - *consumed);
@@ -193,7 +186,7 @@ static char *conn_read_line(struct conn *c, size_t *consumed)
 			c->size *= 2;
 		}
 		if (c->timeout_ms >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - monotonic_ms();
 
 			if (left <= 0 || poll(&p, 1, (int)left) == 0)
 				die(EXIT_PROTOCOL, "no answer from the server within %d s", c->timeout_ms / 1000);
@@ -413,7 +406,7 @@ static int simple_command(struct conn *c, const char *cmd, long domid, bool summ
 	char *line = request(c, &consumed, cmd, domid, &reply);
 
 	if (summary) {
-		out->fmt.now = (long long)time(NULL);
+		out->fmt.now = (long long)wall_seconds();
 		check_rendered(fmt_get(stdout, reply.root, &out->fmt));
 	} else {
 		print_line(line);
@@ -501,7 +494,7 @@ static int monitor(struct conn *c, const struct monitor_args *a, struct output *
 		bool is_event = strcmp(m.type, XGM_TYPE_EVENT) == 0;
 
 		if (a->pretty) {
-			out->fmt.now = (long long)time(NULL);
+			out->fmt.now = (long long)wall_seconds();
 			check_rendered(fmt_message(stdout, m.root, &out->fmt));
 		} else {
 			print_line(line);
@@ -557,7 +550,7 @@ static int list_table(struct conn *c, struct output *out)
 			die(EXIT_PROTOCOL, "the server sent a snapshot event without a domain id");
 		n++;
 	}
-	out->fmt.now = (long long)time(NULL);
+	out->fmt.now = (long long)wall_seconds();
 	check_rendered(fmt_table(stdout, rows, n, &out->fmt));
 	for (size_t i = 0; i < n; i++)
 		fmt_row_free(&rows[i]);

@@ -25,6 +25,7 @@
 #include "server/server.h"
 #include "server/test-engine.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #define TIMEOUT_MS 10000
 
@@ -46,14 +47,6 @@ struct run {
 	size_t out_len, err_len;
 	int status;		/* exit code once done, -1 before */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int setup_with(void **state, uint32_t max_clients)
 {
@@ -161,10 +154,10 @@ static bool run_step(struct fixture *f, struct run *r)
 
 static int run_wait(struct fixture *f, struct run *r)
 {
-	int64_t deadline = now_ms() + TIMEOUT_MS;
+	int64_t deadline = monotonic_ms() + TIMEOUT_MS;
 
 	while (!run_step(f, r))
-		if (now_ms() > deadline)
+		if (monotonic_ms() > deadline)
 			fail_msg("xgmctl did not exit within %d ms", TIMEOUT_MS);
 	return r->status;
 }
@@ -172,7 +165,7 @@ static int run_wait(struct fixture *f, struct run *r)
 /* Waits until the server has n subscribers (xgmctl monitor got going). */
 static void wait_subscribers(struct fixture *f, struct run *r, uint64_t n)
 {
-	int64_t deadline = now_ms() + TIMEOUT_MS;
+	int64_t deadline = monotonic_ms() + TIMEOUT_MS;
 	struct server_stats st;
 
 	for (;;) {
@@ -181,7 +174,7 @@ static void wait_subscribers(struct fixture *f, struct run *r, uint64_t n)
 			return;
 		if (run_step(f, r))
 			fail_msg("xgmctl exited (%d): %s", r->status, r->err);
-		assert_true(now_ms() < deadline);
+		assert_true(monotonic_ms() < deadline);
 	}
 }
 

@@ -24,19 +24,12 @@
 #include "procstat.h"
 #include "sandbox.h"
 #include "xgmd-test.h"
+#include "util/time.h"
 
 #define MAX_COUNTS 8
 #define SAMPLES 25
 #define SCRAPE_TIMEOUT_MS 30000
 #define READY_TIMEOUT_MS 600000
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -90,7 +83,7 @@ static size_t count(const char *text, const char *needle)
 /* Scrapes until every one of n domains shows its tools: true, or false at the deadline. */
 static bool wait_exported(unsigned int port, unsigned int n)
 {
-	for (double deadline = now_ms() + READY_TIMEOUT_MS; now_ms() < deadline;) {
+	for (double deadline = monotonic_ms_exact() + READY_TIMEOUT_MS; monotonic_ms_exact() < deadline;) {
 		char *body;
 		bool done = http_request(port, "GET", "/metrics", NULL, SCRAPE_TIMEOUT_MS, &body) == 200 &&
 			    count(body, "tools_version=\"9.3.1.100\"") == n;
@@ -106,13 +99,13 @@ static bool wait_exported(unsigned int port, unsigned int n)
 
 static double ping_ms(struct client *c)
 {
-	double t0 = now_ms();
+	double t0 = monotonic_ms_exact();
 	yajl_val v = client_call(c, "{\"cmd\":\"ping\",\"id\":1}");
 
 	if (!v)
 		return -1;
 	yajl_tree_free(v);
-	return now_ms() - t0;
+	return monotonic_ms_exact() - t0;
 }
 
 struct figures {
@@ -132,11 +125,11 @@ static int measure(const struct xgmd *x, unsigned int port, struct client *c, un
 	if (proc_usage(x->pid, &u0) < 0)
 		return -ESRCH;
 	for (unsigned int i = 0; i < samples; i++) {
-		double t0 = now_ms();
+		double t0 = monotonic_ms_exact();
 
 		if (http_request(port, "GET", "/metrics", NULL, SCRAPE_TIMEOUT_MS, &body) != 200)
 			return -EIO;
-		wall[i] = now_ms() - t0;
+		wall[i] = monotonic_ms_exact() - t0;
 		f->bytes = strlen(body);
 		free(body);
 	}
@@ -217,7 +210,7 @@ int main(int argc, char **argv)
 	printf("prom-bench: on %s, %u samples per figure\n",
 	       sb.flavour == SANDBOX_OCAML ? "oxenstored" : "the C xenstored", samples);
 	for (unsigned int k = 0; k < n_counts; k++) {
-		double t0 = now_ms();
+		double t0 = monotonic_ms_exact();
 
 		for (; have < counts[k]; have++) {
 			if (add_domain(dir, xs, have + 1) < 0) {
@@ -234,7 +227,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "prom-bench: a scrape or a ping failed at %u domains\n", counts[k]);
 			goto out;
 		}
-		printf("prom-bench: %u domains ready in %.1f s\n", counts[k], (now_ms() - t0) / 1e3);
+		printf("prom-bench: %u domains ready in %.1f s\n", counts[k], (monotonic_ms_exact() - t0) / 1e3);
 	}
 	printf("\n%8s %12s %14s %14s %18s %22s\n", "domains", "bytes", "CPU ms/scrape",
 	       "wall ms/scrape", "ping idle p50/max", "ping behind scrape p50/max");

@@ -11,14 +11,7 @@
 #include <unistd.h>
 
 #include "http-client.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/time.h"
 
 unsigned int http_free_port(void)
 {
@@ -59,7 +52,7 @@ int http_receive(int fd, int timeout_ms, char **body)
 {
 	size_t len = 0, cap = 1 << 16, blen;
 	char *buf = malloc(cap), *sep, *out;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = monotonic_ms() + timeout_ms;
 	int status = -1;
 
 	*body = NULL;
@@ -67,7 +60,7 @@ int http_receive(int fd, int timeout_ms, char **body)
 		goto out;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - monotonic_ms();
 		ssize_t got;
 
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)

@@ -28,6 +28,7 @@
 #include "sandbox-test.h"
 #include "http-client.h"
 #include "xgmd-test.h"
+#include "util/time.h"
 
 #define TIMEOUT_MS 5000
 /* Prometheus starts, scrapes every second and answers queries: time for a few rounds. */
@@ -39,14 +40,6 @@ static struct xgmd daemon_;
 static struct client sub;
 static unsigned int xgmd_port, prom_port;
 static pid_t prom_pid;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *scrape(const char *accept)
 {
@@ -317,7 +310,7 @@ static bool query_until(const char *query, size_t want_count, const char *want)
 	char path[1024];
 
 	snprintf(path, sizeof(path), "/api/v1/query?query=%s", query);
-	for (long long deadline = now_ms() + PROMETHEUS_TIMEOUT_MS; now_ms() < deadline;) {
+	for (long long deadline = monotonic_ms() + PROMETHEUS_TIMEOUT_MS; monotonic_ms() < deadline;) {
 		yajl_val v = prom_api(path), result = v ? yajl_tree_get(v, result_path, yajl_t_array) : NULL;
 		bool ok = false;
 

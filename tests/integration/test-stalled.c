@@ -35,6 +35,7 @@
 #include "sandbox.h"
 #include "sandbox-test.h"
 #include "xgmd-test.h"
+#include "util/time.h"
 
 #define TIMEOUT_MS 10000
 /* Long enough for 250 subscribers' 1 MiB caps on a busy machine; only stops a hung test. */
@@ -79,14 +80,6 @@ static struct {
 struct stats {
 	long long published, dropped, queued, clients, subscribers;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static unsigned int env_uint(const char *name, unsigned int def, unsigned int min, unsigned int max)
 {
@@ -278,7 +271,7 @@ static void test_stalled_subscribers(void **state)
 
 	assert_int_equal(pipe2(stop, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(counts, O_CLOEXEC), 0);
-	t0 = now_ms();
+	t0 = monotonic_ms_exact();
 	for (unsigned int i = 0; i < STORM_DOMAINS; i++) {
 		child[i] = fork();
 		assert_true(child[i] >= 0);
@@ -297,7 +290,7 @@ static void test_stalled_subscribers(void **state)
 	 */
 	prev = base;
 	rss_peak = rss_start;
-	deadline = now_ms() + FILL_TIMEOUT_MS;
+	deadline = monotonic_ms_exact() + FILL_TIMEOUT_MS;
 	for (;;) {
 		read_live(1);
 		cur = get_stats();
@@ -306,10 +299,10 @@ static void test_stalled_subscribers(void **state)
 		if (cur.published > prev.published &&
 		    cur.dropped - prev.dropped >= (long long)n_stalled * (cur.published - prev.published))
 			break;
-		assert_true(now_ms() < deadline);
+		assert_true(monotonic_ms_exact() < deadline);
 		prev = cur;
 	}
-	t_full = now_ms();
+	t_full = monotonic_ms_exact();
 	peak = cur;
 	/* Still full a round later: dropping, they hold no more. */
 	read_live(1);
@@ -330,17 +323,17 @@ static void test_stalled_subscribers(void **state)
 		writes += n;
 	}
 	close(counts[0]);
-	deadline = now_ms() + TIMEOUT_MS;
-	while (!all_final() && now_ms() < deadline)
+	deadline = monotonic_ms_exact() + TIMEOUT_MS;
+	while (!all_final() && monotonic_ms_exact() < deadline)
 		read_live(100);
 	assert_true(all_final());
 
 	/* They leave; once xgmd has closed them all (and a loop turn later), its RSS. */
 	for (unsigned int i = 0; i < n_stalled; i++)
 		close(stalled[i]);
-	deadline = now_ms() + TIMEOUT_MS;
+	deadline = monotonic_ms_exact() + TIMEOUT_MS;
 	while (get_stats().clients > 2)
-		assert_true(now_ms() < deadline);
+		assert_true(monotonic_ms_exact() < deadline);
 	ping();
 	rss_after = xgmd_rss_kib(&daemon_);
 	read_live(1);

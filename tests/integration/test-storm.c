@@ -27,6 +27,7 @@
 #include "sandbox.h"
 #include "sandbox-test.h"
 #include "xgmd-test.h"
+#include "util/time.h"
 
 #define TIMEOUT_MS 10000
 #define STORM_DOMID 60
@@ -53,14 +54,6 @@ static struct {
 	double last_at;
 } storm;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static long long free_kib(yajl_val ev)
 {
 	return json_int(json_get(ev, "data", "memory"), "free_kib", NULL);
@@ -69,10 +62,10 @@ static long long free_kib(yajl_val ev)
 /* Reads events until domid publishes free_kib == value; notes the storm's on the way. */
 static bool wait_value(unsigned int domid, long long value, double *at)
 {
-	double deadline = now_ms() + TIMEOUT_MS;
+	double deadline = monotonic_ms_exact() + TIMEOUT_MS;
 
-	while (now_ms() < deadline) {
-		yajl_val v = client_next(&sub, (int)(deadline - now_ms()) + 1);
+	while (monotonic_ms_exact() < deadline) {
+		yajl_val v = client_next(&sub, (int)(deadline - monotonic_ms_exact()) + 1);
 		const char *type;
 		long long id;
 		bool hit = false;
@@ -85,13 +78,13 @@ static bool wait_value(unsigned int domid, long long value, double *at)
 			if (id == STORM_DOMID) {
 				storm.events++;
 				storm.last_free = free_kib(v);
-				storm.last_at = now_ms();
+				storm.last_at = monotonic_ms_exact();
 			}
 			hit = id == (long long)domid && free_kib(v) == value;
 		}
 		yajl_tree_free(v);
 		if (hit) {
-			*at = now_ms();
+			*at = monotonic_ms_exact();
 			return true;
 		}
 	}
@@ -115,10 +108,10 @@ static void probe(unsigned int i, long long value, struct sample *s)
 	double t0, written, at = 0;
 
 	kib_text(text, sizeof(text), value);
-	t0 = now_ms();
+	t0 = monotonic_ms_exact();
 	assert_int_equal(guest_write(neighbour[i], 0, "data/meminfo_free", text, strlen(text)), 0);
 	assert_int_equal(guest_write(neighbour[i], 0, "data/updated", "1", 1), 0);
-	written = now_ms();
+	written = monotonic_ms_exact();
 	assert_true(wait_value(FIRST_NEIGHBOUR + i, value, &at));
 	s->write_to_event = at - t0;
 	s->written_to_event = at - written;
@@ -167,7 +160,7 @@ static void storm_child(int fd)
 		    guest_write(g, 0, "data/updated", text, strlen(text)) < 0)
 			_exit(3);
 	}
-	last = now_ms();
+	last = monotonic_ms_exact();
 	guest_close(g);
 	if (write(fd, &last, sizeof(last)) != sizeof(last))
 		_exit(4);
@@ -231,9 +224,9 @@ static void test_storm(void **state)
 	yajl_val v;
 
 	/* At rest: the neighbours in turn, as under the storm below. */
-	next_probe = now_ms();
+	next_probe = monotonic_ms_exact();
 	for (unsigned int k = 0; k < REST_ROUNDS * NEIGHBOURS; k++) {
-		while (now_ms() < next_probe)
+		while (monotonic_ms_exact() < next_probe)
 			usleep(1000);
 		next_probe += PROBE_GAP_MS;
 		probe(k % NEIGHBOURS, value++, &rest[n_rest++]);
@@ -242,7 +235,7 @@ static void test_storm(void **state)
 	storm.events = 0;
 	events_before = engine_stat("events_published");
 	assert_int_equal(pipe(fds), 0);
-	t_start = now_ms();
+	t_start = monotonic_ms_exact();
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0)
@@ -250,9 +243,9 @@ static void test_storm(void **state)
 	close(fds[1]);
 
 	/* Under the storm: the neighbours in turn, a probe every PROBE_GAP_MS. */
-	next_probe = now_ms();
+	next_probe = monotonic_ms_exact();
 	for (unsigned int i = 0; waitpid(child, &status, WNOHANG) == 0; i = (i + 1) % NEIGHBOURS) {
-		while (now_ms() < next_probe)
+		while (monotonic_ms_exact() < next_probe)
 			usleep(1000);
 		next_probe += PROBE_GAP_MS;
 		if (n_storm < MAX_SAMPLES)

@@ -28,6 +28,7 @@
 #include "sandbox.h"
 #include "sandbox-test.h"
 #include "xgmd-test.h"
+#include "util/time.h"
 
 #define TIMEOUT_MS 8000
 #define WEB 40
@@ -49,14 +50,6 @@ struct run {
 	char out[1 << 16];
 	size_t len;
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Starts xgmctl --socket ours ARGS... (NULL-terminated) in a UTF-8 locale
@@ -105,14 +98,14 @@ static void run_start(struct run *r, bool tty, unsigned short cols, const char *
 /* Reads everything until xgmctl is done; its exit status. A terminal's "\r\n" reads as "\n". */
 static int run_finish(struct run *r)
 {
-	long deadline = now_ms() + TIMEOUT_MS;
+	long deadline = monotonic_ms() + TIMEOUT_MS;
 	int status;
 
 	for (;;) {
 		struct pollfd p = { .fd = r->fd, .events = POLLIN };
 		ssize_t n;
 
-		assert_true(now_ms() < deadline);
+		assert_true(monotonic_ms() < deadline);
 		if (poll(&p, 1, 100) <= 0)
 			continue;
 		n = read(r->fd, r->out + r->len, sizeof(r->out) - 1 - r->len);
@@ -446,7 +439,7 @@ static void test_get(void **state)
 /* Waits until the server counts n subscribers (ours and xgmctl's). */
 static void wait_subscribers(long long n)
 {
-	long deadline = now_ms() + TIMEOUT_MS;
+	long deadline = monotonic_ms() + TIMEOUT_MS;
 
 	for (;;) {
 		yajl_val v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":4}");
@@ -455,7 +448,7 @@ static void wait_subscribers(long long n)
 		yajl_tree_free(v);
 		if (have == n)
 			return;
-		assert_true(now_ms() < deadline);
+		assert_true(monotonic_ms() < deadline);
 		poll(NULL, 0, 10);
 	}
 }

@@ -18,14 +18,7 @@
 #include <unistd.h>
 
 #include "xgmd-test.h"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/time.h"
 
 void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 		const char *const *sets)
@@ -81,7 +74,7 @@ void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *nam
 		perror("exec xgmd");
 		_exit(127);
 	}
-	for (long deadline = now_ms() + 10000; now_ms() < deadline;) {
+	for (long deadline = monotonic_ms() + 10000; monotonic_ms() < deadline;) {
 		struct sockaddr_un addr = { .sun_family = AF_UNIX };
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -207,7 +200,7 @@ int client_send(struct client *c, const char *line)
 
 yajl_val client_next(struct client *c, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = monotonic_ms() + timeout_ms;
 
 	for (;;) {
 		char *nl = memchr(c->buf, '\n', c->len);
@@ -227,7 +220,7 @@ yajl_val client_next(struct client *c, int timeout_ms)
 			memmove(c->buf, nl + 1, c->len);
 			return v;
 		}
-		left = deadline - now_ms();
+		left = deadline - monotonic_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			return NULL;
 		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
@@ -239,12 +232,12 @@ yajl_val client_next(struct client *c, int timeout_ms)
 
 yajl_val client_call(struct client *c, const char *line)
 {
-	long deadline = now_ms() + 5000;
+	long deadline = monotonic_ms() + 5000;
 
 	if (client_send(c, line) < 0)
 		return NULL;
-	while (now_ms() < deadline) {
-		yajl_val v = client_next(c, (int)(deadline - now_ms()));
+	while (monotonic_ms() < deadline) {
+		yajl_val v = client_next(c, (int)(deadline - monotonic_ms()));
 		const char *type = json_str(v, "type", NULL);
 
 		if (!v)
@@ -259,10 +252,10 @@ yajl_val client_call(struct client *c, const char *line)
 yajl_val client_wait_event(struct client *c, const char *event, unsigned int domid,
 			   int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = monotonic_ms() + timeout_ms;
 
-	while (now_ms() < deadline) {
-		yajl_val v = client_next(c, (int)(deadline - now_ms()));
+	while (monotonic_ms() < deadline) {
+		yajl_val v = client_next(c, (int)(deadline - monotonic_ms()));
 		const char *type = json_str(v, "type", NULL), *name = json_str(v, "event", NULL);
 
 		if (!v)
@@ -277,10 +270,10 @@ yajl_val client_wait_event(struct client *c, const char *event, unsigned int dom
 
 bool client_quiet(struct client *c, unsigned int domid, int ms)
 {
-	long deadline = now_ms() + ms;
+	long deadline = monotonic_ms() + ms;
 
-	while (now_ms() < deadline) {
-		yajl_val v = client_next(c, (int)(deadline - now_ms()));
+	while (monotonic_ms() < deadline) {
+		yajl_val v = client_next(c, (int)(deadline - monotonic_ms()));
 		bool about = v && json_int(v, "domain", "id") == (long long)domid;
 
 		if (about) {
