@@ -244,7 +244,10 @@ class Follower:
             message = self.conn.recv()
             if message["type"] == "lost":
                 self.lost_events += message.get("count", 0)
-            self.table.apply(message)
+            try:
+                self.table.apply(message)
+            except (KeyError, TypeError) as e:
+                raise ProtocolError(f"the server sent a malformed {message['type']}: {e!r}") from None
             yield message
 
 
@@ -277,7 +280,7 @@ def describe(message, table):
     if kind == "lost":
         return [f"lost {message.get('count')} events (seq {message.get('first_seq')}"
                 f"-{message.get('last_seq')}); the server sends a new snapshot"]
-    if kind == "event" and message["event"] != "domain.snapshot":
+    if kind == "event" and message["event"] in ("domain.new", "domain.metrics", "domain.gone"):
         domid, name = message["domain"]["id"], message["event"].split(".", 1)[1]
         head = f"seq {message['seq']}: {name}"
         if name == "gone":
