@@ -86,9 +86,11 @@ def test():
               and rows[0][1:3] == ["Domain-0", "-"] and rows[2][2] == "00000000-0000-4000-8000-000000000002",
               f"xgm_domains: dom0 and every guest, with names and uuids: {rows[:3]}...")
         health = query("xgm_health")
-        check(len(health) == 1 and json.loads(health[0][0]) == {
-            "clients": 1, "events_dropped": 0, "lost_notices": 0, "domains": 7,
-            "xenstore_connected": True}, f"xgm_health: {health}")
+        figures = json.loads(health[0][0]) if len(health) == 1 else {}
+        # Earlier queries' connections may not all be reaped yet: clients is at least this one.
+        check(figures.pop("clients", 0) >= 1 and figures == {
+            "events_dropped": 0, "lost_notices": 0, "domains": 7, "xenstore_connected": True},
+            f"xgm_health: {health}")
 
         # The live one: a change of tools status, as it happens.
         watch = Lines(["bash", "-c", f'. "{QUERIES}" && xgm_watch_tools --count 1'], env=env)
