@@ -18,11 +18,12 @@ As a program:
 
 (--event selects live events only: leave domain.gone out and a destroyed
 domain stays in the table until the next snapshot) prints one line per
-message (a summary of each domain after each snapshot), or with --table the whole table as one JSON line after each
-snapshot and each live event, with the count of events lost so far
-(each loss recovered by the snapshot that follows it). Errors are one line on stderr; exit status
-as xgmctl's: 2 cannot connect, 3 the server answered an error, 4 protocol
-error, connection lost, or the server shut down (`bye`).
+message (a summary of each domain after each snapshot), or with --table
+the whole table as one JSON line after each snapshot and each live event,
+with the count of events lost so far (each loss recovered by the snapshot
+that follows it). Errors are one line on stderr; exit status as xgmctl's:
+2 cannot connect, 3 the server answered an error, 4 protocol error,
+connection lost, or the server shut down (`bye`).
 
 As a module:
 
