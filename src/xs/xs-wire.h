@@ -6,7 +6,8 @@
  * without it xgmd could neither adopt nor find new domains. This asks once
  * more on a private socket connection and reads the whole answer, up to a
  * bound. The framing and the parsing are pure; xs_wire_directory() does
- * the I/O, blocking for at most its timeout.
+ * the I/O, blocking: each of its sends and receives waits at most its
+ * timeout (the request handle's answers block the loop the same way).
  */
 #pragma once
 
