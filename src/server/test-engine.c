@@ -27,41 +27,40 @@ static const char *name_of(const struct test_engine *e, unsigned int domid)
 	return NULL;
 }
 
-static int encode_event(yajl_gen g, const struct test_engine *e, unsigned int domid,
+/* One event line into w; 0 or a negative errno. */
+static int encode_event(struct jsonw *w, const struct test_engine *e, unsigned int domid,
 			enum xgm_event kind, uint64_t seq, size_t pad)
 {
-	const char *name = name_of(e, domid);
-	int r = 0;
-
-	r = r ?: jsonw_map_open(g);
-	r = r ?: jsonw_cstr(g, "type");
-	r = r ?: jsonw_cstr(g, "event");
-	r = r ?: jsonw_cstr(g, "seq");
-	r = r ?: jsonw_int(g, (long long)seq);
-	r = r ?: jsonw_cstr(g, "event");
-	r = r ?: jsonw_cstr(g, xgm_event_name(kind));
-	r = r ?: jsonw_cstr(g, "domain");
-	r = r ?: jsonw_map_open(g);
-	r = r ?: jsonw_cstr(g, "id");
-	r = r ?: jsonw_int(g, domid);
-	r = r ?: jsonw_cstr(g, "name");
-	r = r ?: (name ? jsonw_cstr(g, name) : jsonw_null(g));
-	r = r ?: jsonw_map_close(g);
-	r = r ?: jsonw_cstr(g, "data");
-	r = r ?: jsonw_map_open(g);
+	jsonw_map_open(w);
+	jsonw_cstr(w, "type");
+	jsonw_cstr(w, "event");
+	jsonw_key_uint(w, "seq", seq);
+	jsonw_cstr(w, "event");
+	jsonw_cstr(w, xgm_event_name(kind));
+	jsonw_cstr(w, "domain");
+	jsonw_map_open(w);
+	jsonw_cstr(w, "id");
+	jsonw_int(w, domid);
+	jsonw_cstr(w, "name");
+	jsonw_cstr_or_null(w, name_of(e, domid));
+	jsonw_map_close(w);
+	jsonw_cstr(w, "data");
+	jsonw_map_open(w);
 	if (pad) {
 		char *filler = malloc(pad);
 
-		if (!filler)
-			return -ENOMEM;
-		memset(filler, 'x', pad);
-		r = r ?: jsonw_cstr(g, "pad");
-		r = r ?: jsonw_string(g, filler, pad);
-		free(filler);
+		if (filler) {
+			memset(filler, 'x', pad);
+			jsonw_cstr(w, "pad");
+			jsonw_string(w, filler, pad);
+			free(filler);
+		} else {
+			jsonw_fail(w, -ENOMEM);
+		}
 	}
-	r = r ?: jsonw_map_close(g);
-	r = r ?: jsonw_map_close(g);
-	return r;
+	jsonw_map_close(w);
+	jsonw_map_close(w);
+	return jsonw_error(w);
 }
 
 static int snapshot(void *engine, const struct command_filter *f, struct evbuffer *out)
@@ -72,78 +71,70 @@ static int snapshot(void *engine, const struct command_filter *f, struct evbuffe
 	if (e->fail_snapshot)
 		return e->fail_snapshot;
 	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++) {
-		yajl_gen g;
+		struct jsonw w;
 		const char *text;
 		size_t len;
 		int r;
 
 		if (!command_filter_match_domain(f, e->domids[i]))
 			continue;
-		g = jsonw_new();
-		if (!g)
-			return -ENOMEM;
-		r = encode_event(g, e, e->domids[i], XGM_EVENT_DOMAIN_SNAPSHOT, e->seq, e->snapshot_pad);
-		jsonw_text(g, &text, &len);
+		jsonw_init(&w);
+		r = encode_event(&w, e, e->domids[i], XGM_EVENT_DOMAIN_SNAPSHOT, e->seq, e->snapshot_pad);
+		jsonw_text(&w, &text, &len);
 		for (unsigned int n = 0; !r && n < (e->snapshot_repeat ? e->snapshot_repeat : 1); n++)
 			if (evbuffer_add(out, text, len) < 0 || evbuffer_add(out, "\n", 1) < 0)
 				r = -ENOMEM;
-		yajl_gen_free(g);
+		jsonw_release(&w);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-static int get(void *engine, unsigned int domid, yajl_gen g)
+static void get(void *engine, unsigned int domid, struct jsonw *w)
 {
 	struct test_engine *e = engine;
 	const char *name = name_of(e, domid);
-	int r = 0;
 
-	if (!name)
-		return -ENOENT;
-	r = r ?: jsonw_cstr(g, "domain");
-	r = r ?: jsonw_map_open(g);
-	r = r ?: jsonw_cstr(g, "id");
-	r = r ?: jsonw_int(g, domid);
-	r = r ?: jsonw_cstr(g, "name");
-	r = r ?: jsonw_cstr(g, name);
-	r = r ?: jsonw_map_close(g);
-	r = r ?: jsonw_cstr(g, "data");
-	r = r ?: jsonw_map_open(g);
-	r = r ?: jsonw_map_close(g);
-	return r;
-}
-
-static int list(void *engine, yajl_gen g)
-{
-	struct test_engine *e = engine;
-	int r = 0;
-
-	r = r ?: jsonw_cstr(g, "domains");
-	r = r ?: jsonw_array_open(g);
-	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++) {
-		r = r ?: jsonw_map_open(g);
-		r = r ?: jsonw_cstr(g, "id");
-		r = r ?: jsonw_int(g, e->domids[i]);
-		r = r ?: jsonw_cstr(g, "name");
-		r = r ?: jsonw_cstr(g, e->names[i]);
-		r = r ?: jsonw_map_close(g);
+	if (!name) {
+		jsonw_fail(w, -ENOENT);
+		return;
 	}
-	r = r ?: jsonw_array_close(g);
-	return r;
+	jsonw_cstr(w, "domain");
+	jsonw_map_open(w);
+	jsonw_cstr(w, "id");
+	jsonw_int(w, domid);
+	jsonw_cstr(w, "name");
+	jsonw_cstr(w, name);
+	jsonw_map_close(w);
+	jsonw_cstr(w, "data");
+	jsonw_map_open(w);
+	jsonw_map_close(w);
 }
 
-static int stats(void *engine, yajl_gen g)
+static void list(void *engine, struct jsonw *w)
 {
 	struct test_engine *e = engine;
-	int r = 0;
 
-	r = r ?: jsonw_cstr(g, "domains");
-	r = r ?: jsonw_int(g, TEST_ENGINE_DOMAINS);
-	r = r ?: jsonw_cstr(g, "snapshots");
-	r = r ?: jsonw_int(g, e->snapshots);
-	return r;
+	jsonw_cstr(w, "domains");
+	jsonw_array_open(w);
+	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++) {
+		jsonw_map_open(w);
+		jsonw_cstr(w, "id");
+		jsonw_int(w, e->domids[i]);
+		jsonw_cstr(w, "name");
+		jsonw_cstr(w, e->names[i]);
+		jsonw_map_close(w);
+	}
+	jsonw_array_close(w);
+}
+
+static void stats(void *engine, struct jsonw *w)
+{
+	struct test_engine *e = engine;
+
+	jsonw_key_uint(w, "domains", TEST_ENGINE_DOMAINS);
+	jsonw_key_uint(w, "snapshots", e->snapshots);
 }
 
 static uint64_t last_seq(void *engine)
@@ -162,14 +153,15 @@ const struct server_engine_ops test_engine_ops = {
 size_t test_engine_publish(struct test_engine *e, struct server *s, unsigned int domid,
 			   enum xgm_event kind, size_t pad)
 {
-	yajl_gen g = jsonw_new();
+	struct jsonw w;
 	const char *text;
 	size_t len = 0;
 
-	if (g && encode_event(g, e, domid, kind, ++e->seq, pad) == 0) {
-		jsonw_text(g, &text, &len);
+	jsonw_init(&w);
+	if (encode_event(&w, e, domid, kind, ++e->seq, pad) == 0) {
+		jsonw_text(&w, &text, &len);
 		server_publish(s, domid, kind, e->seq, text, len);
 	}
-	yajl_gen_free(g);
+	jsonw_release(&w);
 	return len + 1;
 }
