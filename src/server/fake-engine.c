@@ -9,26 +9,26 @@
 #include <event2/buffer.h>
 
 #include "json/jsonw.h"
-#include "server/test-engine.h"
+#include "server/fake-engine.h"
 
-void test_engine_init(struct test_engine *e)
+void fake_engine_init(struct fake_engine *e)
 {
-	*e = (struct test_engine){
+	*e = (struct fake_engine){
 		.domids = { 0, 5, 7 },
 		.names = { "Domain-0", "web01", "db01" },
 	};
 }
 
-static const char *name_of(const struct test_engine *e, unsigned int domid)
+static const char *name_of(const struct fake_engine *e, unsigned int domid)
 {
-	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++)
+	for (int i = 0; i < FAKE_ENGINE_DOMAINS; i++)
 		if (e->domids[i] == domid)
 			return e->names[i];
 	return NULL;
 }
 
 /* One event line into w; 0 or a negative errno. */
-static int encode_event(struct jsonw *w, const struct test_engine *e, unsigned int domid,
+static int encode_event(struct jsonw *w, const struct fake_engine *e, unsigned int domid,
 			enum xgm_event kind, uint64_t seq, size_t pad)
 {
 	jsonw_map_open(w);
@@ -65,12 +65,12 @@ static int encode_event(struct jsonw *w, const struct test_engine *e, unsigned i
 
 static int snapshot(void *engine, const struct command_filter *f, struct evbuffer *out)
 {
-	struct test_engine *e = engine;
+	struct fake_engine *e = engine;
 
 	e->snapshots++;
 	if (e->fail_snapshot)
 		return e->fail_snapshot;
-	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++) {
+	for (int i = 0; i < FAKE_ENGINE_DOMAINS; i++) {
 		struct jsonw w;
 		const char *text;
 		size_t len;
@@ -93,7 +93,7 @@ static int snapshot(void *engine, const struct command_filter *f, struct evbuffe
 
 static void get(void *engine, unsigned int domid, struct jsonw *w)
 {
-	struct test_engine *e = engine;
+	struct fake_engine *e = engine;
 	const char *name = name_of(e, domid);
 
 	if (!name) {
@@ -114,11 +114,11 @@ static void get(void *engine, unsigned int domid, struct jsonw *w)
 
 static void list(void *engine, struct jsonw *w)
 {
-	struct test_engine *e = engine;
+	struct fake_engine *e = engine;
 
 	jsonw_cstr(w, "domains");
 	jsonw_array_open(w);
-	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++) {
+	for (int i = 0; i < FAKE_ENGINE_DOMAINS; i++) {
 		jsonw_map_open(w);
 		jsonw_cstr(w, "id");
 		jsonw_int(w, e->domids[i]);
@@ -131,18 +131,18 @@ static void list(void *engine, struct jsonw *w)
 
 static void stats(void *engine, struct jsonw *w)
 {
-	struct test_engine *e = engine;
+	struct fake_engine *e = engine;
 
-	jsonw_key_uint(w, "domains", TEST_ENGINE_DOMAINS);
+	jsonw_key_uint(w, "domains", FAKE_ENGINE_DOMAINS);
 	jsonw_key_uint(w, "snapshots", e->snapshots);
 }
 
 static uint64_t last_seq(void *engine)
 {
-	return ((struct test_engine *)engine)->seq;
+	return ((struct fake_engine *)engine)->seq;
 }
 
-const struct server_engine_ops test_engine_ops = {
+const struct server_engine_ops fake_engine_ops = {
 	.snapshot = snapshot,
 	.get = get,
 	.list = list,
@@ -150,7 +150,7 @@ const struct server_engine_ops test_engine_ops = {
 	.last_seq = last_seq,
 };
 
-size_t test_engine_publish(struct test_engine *e, struct server *s, unsigned int domid,
+size_t fake_engine_publish(struct fake_engine *e, struct server *s, unsigned int domid,
 			   enum xgm_event kind, size_t pad)
 {
 	struct jsonw w;
