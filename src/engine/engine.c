@@ -50,7 +50,7 @@ struct engine_stats {
 	uint64_t batches_merged;	/* held by the publication limit, merged into a later one */
 	uint64_t domains_new;
 	uint64_t domains_gone;
-	uint64_t resyncs;
+	uint64_t connects;		/* connections made, each followed by a pass */
 	uint64_t reloads;		/* engine_reconfigure() calls */
 };
 
@@ -887,7 +887,7 @@ static int on_connected(void *ctx, struct xs_conn *conn)
 		r = xs_conn_watch(conn, "@releaseDomain", TOKEN_RELEASE);
 	if (r < 0)
 		return r;
-	if (e->stats.resyncs++ > 0 || e->n_domains > 0)
+	if (e->stats.connects++ > 0 || e->n_domains > 0)
 		log_notice("xenstore connected; resynchronising %zu domains", e->n_domains);
 	e->introduce_unmatched = 0;	/* the connection's pass asks every listed domid */
 	r = list_domains(e, LIST_CONNECT);
@@ -1147,7 +1147,8 @@ void engine_stats(void *engine, struct jsonw *w)
 	jsonw_key_uint(w, "reloads", e->stats.reloads);
 	jsonw_cstr(w, "xenstore_connected");
 	jsonw_bool(w, xs_conn_is_up(e->xs));
-	jsonw_key_uint(w, "xenstore_connects", e->stats.resyncs);
+	jsonw_key_uint(w, "xenstore_connects", e->stats.connects);
+	jsonw_key_uint(w, "xenstore_connect_attempts", xs->connect_attempts);
 	jsonw_key_uint(w, "xenstore_reads", xs->reads);
 	jsonw_key_uint(w, "xenstore_directories", xs->directories);
 	jsonw_key_uint(w, "xenstore_watches", xs->watches);
@@ -1186,7 +1187,7 @@ void engine_get_counters(const struct engine *e, struct engine_counters *out)
 		.batches = e->stats.batches,
 		.identical_batches = e->stats.identical_batches,
 		.events_published = e->stats.events_published,
-		.xenstore_connects = e->stats.resyncs,
+		.xenstore_connects = e->stats.connects,
 		.xenstore_connected = e->xs && xs_conn_is_up(e->xs),
 	};
 	if (e->xs)
