@@ -624,7 +624,6 @@ static void forget(struct engine *e, struct tracked *t, bool announce)
 {
 	unsigned int domid = t->d->domid;
 
-	domain_set_state(t->d, DOMAIN_GONE);
 	if (announce) {
 		e->stats.domains_gone++;
 		log_info("domain %u is gone", domid);
@@ -1171,7 +1170,7 @@ unsigned int engine_foreach_domain(const struct engine *e, unsigned int first, s
 		const struct tracked *t = e->domains[domid];
 
 		/* Not read yet: all-false metrics would claim "no tools". */
-		if (!t || t->d->state == DOMAIN_DISCOVERED || t->d->state == DOMAIN_GONE)
+		if (!t || t->d->state == DOMAIN_DISCOVERED)
 			continue;
 		fn(ctx, domid, t->d->name, t->d->uuid, &t->metrics, ratelimit_held(&t->d->publish));
 		max--;
