@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "json/jsonw.h"
 #include "metrics/metrics-json.h"
+#include "protocol/message.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -141,12 +142,7 @@ static int encode_event(struct jsonw *w, const struct tracked *t, enum xgm_event
 
 	gettimeofday(&tv, NULL);
 	jsonw_reset(w);
-	jsonw_map_open(w);
-	jsonw_cstr(w, "type");
-	jsonw_cstr(w, "event");
-	jsonw_key_uint(w, "seq", seq);
-	jsonw_cstr(w, "event");
-	jsonw_cstr(w, xgm_event_name(kind));
+	message_event_open(w, seq, kind);
 	jsonw_cstr(w, "timestamp");
 	jsonw_map_open(w);
 	jsonw_cstr(w, "seconds");

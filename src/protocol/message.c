@@ -70,6 +70,14 @@ void message_error(struct jsonw *w, const struct command_id *id, enum command_er
 	jsonw_map_close(w);
 }
 
+void message_event_open(struct jsonw *w, uint64_t seq, enum xgm_event kind)
+{
+	open_type(w, XGM_TYPE_EVENT);
+	jsonw_key_uint(w, "seq", seq);
+	jsonw_cstr(w, "event");
+	jsonw_cstr(w, xgm_event_name(kind));
+}
+
 void message_snapshot_end(struct jsonw *w, uint64_t seq)
 {
 	open_type(w, XGM_TYPE_SNAPSHOT_END);

@@ -1,7 +1,8 @@
 /*
  * The server's own messages (hello, reply, error, snapshot-end, lost, bye),
- * each written into a jsonw writer as one compact object, without the newline.
- * Pure. Events are not here: the engine encodes those.
+ * each written into a jsonw writer as one compact object, without the newline,
+ * and the opening every event shares. Pure. The rest of an event is the
+ * engine's.
  */
 #pragma once
 
@@ -27,6 +28,12 @@ void message_reply(struct jsonw *w, const struct command_id *id);
 /* {"type":"error","id":..,"error":{"class":..,"desc":..}}; desc may be any bytes. */
 void message_error(struct jsonw *w, const struct command_id *id, enum command_error_class cls,
 		   const char *desc);
+
+/*
+ * {"type":"event","seq":..,"event":<xgm_event_name(kind)> and the map left
+ * open for the rest of the event; close it with jsonw_map_close().
+ */
+void message_event_open(struct jsonw *w, uint64_t seq, enum xgm_event kind);
 
 /* {"type":"snapshot-end","seq":..} */
 void message_snapshot_end(struct jsonw *w, uint64_t seq);

@@ -148,6 +148,13 @@ static void test_others(void **state)
 	assert_text(&w, "{\"type\":\"bye\",\"reason\":\"shutdown\"}");
 	jsonw_release(&w);
 
+	/* An event's opening, the rest left to the engine. */
+	assert_int_equal(jsonw_init(&w), 0);
+	message_event_open(&w, 5, XGM_EVENT_DOMAIN_GONE);
+	jsonw_map_close(&w);
+	assert_text(&w, "{\"type\":\"event\",\"seq\":5,\"event\":\"domain.gone\"}");
+	jsonw_release(&w);
+
 	/* Counters never wrap into negative numbers. */
 	assert_int_equal(jsonw_init(&w), 0);
 	message_snapshot_end(&w, UINT64_MAX);

@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "json/jsonw.h"
+#include "protocol/message.h"
 #include "server/fake-engine.h"
 
 void fake_engine_init(struct fake_engine *e)
@@ -31,12 +32,7 @@ static const char *name_of(const struct fake_engine *e, unsigned int domid)
 static int encode_event(struct jsonw *w, const struct fake_engine *e, unsigned int domid,
 			enum xgm_event kind, uint64_t seq, size_t pad)
 {
-	jsonw_map_open(w);
-	jsonw_cstr(w, "type");
-	jsonw_cstr(w, "event");
-	jsonw_key_uint(w, "seq", seq);
-	jsonw_cstr(w, "event");
-	jsonw_cstr(w, xgm_event_name(kind));
+	message_event_open(w, seq, kind);
 	jsonw_cstr(w, "domain");
 	jsonw_map_open(w);
 	jsonw_cstr(w, "id");
