@@ -14,7 +14,7 @@
 
 struct jsonw {
 	yajl_gen gen;	/* NULL when jsonw_init() ran out of memory */
-	int err;	/* the first error: 0, -ENOMEM, -EINVAL, or -EPROTO (a yajl state error is our bug) */
+	int err;	/* the first error, 0 for none: read it with jsonw_error() */
 };
 
 /*
@@ -28,7 +28,12 @@ void jsonw_release(struct jsonw *w);
 /* Empties w for the next document: no text, no error. */
 void jsonw_reset(struct jsonw *w);
 
-/* The first error since jsonw_init() or jsonw_reset(), or 0. */
+/*
+ * The first error since jsonw_init() or jsonw_reset(), or 0: the writer's
+ * own are -ENOMEM, -EINVAL (a string or number yajl refuses) and -EPROTO (a
+ * key where a value belongs and the like: a bug of ours); others come from
+ * jsonw_fail().
+ */
 int jsonw_error(const struct jsonw *w);
 
 /*
@@ -42,7 +47,7 @@ void jsonw_string(struct jsonw *w, const char *s, size_t len);	/* bad UTF-8 -> U
 void jsonw_cstr(struct jsonw *w, const char *s);
 void jsonw_cstr_or_null(struct jsonw *w, const char *s);	/* NULL -> null */
 void jsonw_int(struct jsonw *w, long long v);
-/* Sequence numbers and counters: clamped to INT64_MAX (no counter gets there) rather than wrapped negative. */
+/* Sequence numbers and counters: clamped at INT64_MAX (none gets there), never wrapped negative. */
 void jsonw_uint(struct jsonw *w, uint64_t v);
 void jsonw_key_uint(struct jsonw *w, const char *key, uint64_t v);	/* "key":v, a counter */
 void jsonw_bool(struct jsonw *w, bool v);

@@ -1,4 +1,4 @@
-/* Unit tests of the JSON writer: compact output, strings always valid UTF-8, the first error kept. */
+/* Unit tests of the JSON writer: compact, always valid UTF-8, and the first error kept. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,7 +41,7 @@ static void test_object(void **state)
 	jsonw_release(&w);
 }
 
-/* Counters are unsigned; past INT64_MAX (never in practice) they stay at it rather than turn negative. */
+/* Counters are unsigned; past INT64_MAX (never in practice) they stay at it, not negative. */
 static void test_uint(void **state)
 {
 	struct jsonw w;
