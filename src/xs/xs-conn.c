@@ -182,6 +182,7 @@ static void on_lost(evutil_socket_t fd, short what, void *arg)
 
 static void try_connect(struct xs_conn *conn)
 {
+	conn->stats.connect_attempts++;
 	conn->req = xs_open(0);
 	if (!conn->req) {
 		log_debug("xenstore: connect failed: %s", strerror(errno));
@@ -234,7 +235,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct xs_conn *conn = arg;
 
 	if (!conn->up) {
-		conn->stats.reconnects++;
 		try_connect(conn);
 		return;
 	}

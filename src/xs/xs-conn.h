@@ -39,7 +39,7 @@ struct xs_conn_stats {
 	uint64_t watches;
 	uint64_t other_requests;
 	uint64_t events;
-	uint64_t reconnects;
+	uint64_t connect_attempts;	/* the first included, failed or not */
 	uint64_t request_handle_resets;	/* a request broke its handle (-EMSGSIZE) */
 	uint64_t oversize_listings;	/* of those, listings then read off the wire (xs-wire.h) */
 };

@@ -92,6 +92,9 @@ static void test_restart(void **state)
 	yajl_tree_free(v);
 	v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":3}");
 	assert_int_equal(json_bool(json_get(v, "engine", NULL), "xenstore_connected", NULL), 1);
+	/* Two connections; the attempts count those and every retry that found no xenstored. */
+	assert_int_equal(json_int(json_get(v, "engine", NULL), "xenstore_connects", NULL), 2);
+	assert_true(json_int(json_get(v, "engine", NULL), "xenstore_connect_attempts", NULL) >= 2);
 	yajl_tree_free(v);
 
 	xs_close(xs);
