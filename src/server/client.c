@@ -77,7 +77,6 @@ static int queue_message(struct client *c, const struct jsonw *w)
 	if (c->state != CLIENT_OPEN && c->state != CLIENT_CLOSING)
 		return -ENOMEM;
 	r = append_message(output(c), w);
-
 	if (r)
 		client_close(c, "out of memory");
 	return r;
