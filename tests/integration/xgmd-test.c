@@ -285,6 +285,22 @@ yajl_val client_wait_event(struct client *c, const char *event, unsigned int dom
 	return NULL;
 }
 
+yajl_val client_wait_change(struct client *c, unsigned int domid, const char *field,
+			    int timeout_ms)
+{
+	long deadline = monotonic_ms() + timeout_ms;
+
+	while (monotonic_ms() < deadline) {
+		yajl_val v = client_wait_event(c, "domain.metrics", domid,
+					       (int)(deadline - monotonic_ms()));
+
+		if (!v || json_changed(v, field))
+			return v;
+		yajl_tree_free(v);
+	}
+	return NULL;
+}
+
 bool client_ping_quiet(struct client *c, long long domid)
 {
 	static const char ping[] = "{\"cmd\":\"ping\",\"id\":\"barrier\"}";

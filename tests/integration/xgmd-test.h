@@ -59,6 +59,12 @@ yajl_val client_call(struct client *c, const char *line);
 /* The next event of this kind ("domain.metrics") about domid, skipping others. */
 yajl_val client_wait_event(struct client *c, const char *event, unsigned int domid,
 			   int timeout_ms);
+/*
+ * The next domain.metrics about domid whose "changed" names field, skipping
+ * others: a guest's writes may settle as more than one batch.
+ */
+yajl_val client_wait_change(struct client *c, unsigned int domid, const char *field,
+			    int timeout_ms);
 /* Where a domid is asked for: an event about any domain. */
 #define ANY_DOMAIN (-1LL)
 
