@@ -110,7 +110,7 @@ static void test_oversize_directory(void **state)
 	v = client_wait_event(&f.sub, "domain.new", 42, TIMEOUT_MS);
 	assert_non_null(v);
 	yajl_tree_free(v);
-	connects = client_engine_stat(&f.ctl, "xenstore_connects");
+	connects = client_stat(&f.ctl, "engine", "xenstore_connects");
 	assert_true(connects >= 1);
 
 	/* 60 names of 100 bytes: about 6 KiB. dom0 writes them: on the C daemon
@@ -134,8 +134,8 @@ static void test_oversize_directory(void **state)
 	assert_string_equal(json_str(json_get(v, "data", "os_version"), "distro", NULL), "neighbourly");
 	yajl_tree_free(v);
 
-	assert_int_equal(client_engine_stat(&f.ctl, "xenstore_connects"), connects);
-	resets = client_engine_stat(&f.ctl, "xenstore_request_resets");
+	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connects"), connects);
+	resets = client_stat(&f.ctl, "engine", "xenstore_request_resets");
 	/* Only oxenstored breaks the handle; xgmd replaced it and went on. */
 	if (sandbox_test_flavour() == SANDBOX_OCAML)
 		assert_true(resets >= 1);

@@ -169,7 +169,7 @@ static void test_release(void **state)
 	assert_non_null(ev);
 	yajl_tree_free(ev);
 	/* Every domid the introduction listed has been asked. */
-	assert_true(client_wait_engine_equal(&f.ctl, "resync_pending", 0, TIMEOUT_MS));
+	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, TIMEOUT_MS));
 	assert_true(client_ping_quiet(&f.sub, 10));
 
 	/* The domid reused by a new domain is. */
@@ -211,11 +211,11 @@ static void test_other_ways_to_go(void **state)
 	ev = client_wait_event(&f.sub, "domain.new", 13, TIMEOUT_MS);
 	assert_non_null(ev);
 	yajl_tree_free(ev);
-	watch_events = client_engine_stat(&f.ctl, "xenstore_watch_events");
+	watch_events = client_stat(&f.ctl, "engine", "xenstore_watch_events");
 	assert_int_equal(sandbox_domain_set_state(f.dir, 13, DOMSTATE_SHUTDOWN), 0);
 	/* xenstored fires @releaseDomain for a shutdown too: xgmd looked, and let it be. */
-	assert_true(client_wait_engine_at_least(&f.ctl, "xenstore_watch_events", watch_events + 1,
-						TIMEOUT_MS));
+	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_watch_events",
+					      watch_events + 1, TIMEOUT_MS));
 	assert_true(client_ping_quiet(&f.sub, 13));
 }
 

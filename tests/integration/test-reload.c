@@ -43,7 +43,7 @@ static void write_config(const char *text)
 /* Waits for the n-th reload to have been applied: what it changed is published by then. */
 static void wait_reloads(long long n)
 {
-	assert_true(client_wait_engine_equal(&f.ctl, "reloads", n, TIMEOUT_MS));
+	assert_true(client_wait_stat_equal(&f.ctl, "engine", "reloads", n, TIMEOUT_MS));
 }
 
 /* Whether the log has a line holding text (xgmd writes each line whole). */
@@ -153,13 +153,13 @@ static void test_reload(void **state)
 	assert_int_equal(kill(f.xgmd.pid, SIGHUP), 0);
 	wait_log("reload rejected, keeping the running configuration: ");
 	assert_true(log_has("reload.conf:3:"));
-	assert_int_equal(client_engine_stat(&f.ctl, "reloads"), 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "reloads"), 1);
 	assert_true(client_ping_quiet(&f.sub, ANY_DOMAIN));
 	/* A value only the engine can check is rejected the same way. */
 	write_config("[metrics]\nreference_version = not.a.version\n");
 	assert_int_equal(kill(f.xgmd.pid, SIGHUP), 0);
 	wait_log("'not.a.version' is not a version");
-	assert_int_equal(client_engine_stat(&f.ctl, "reloads"), 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "reloads"), 1);
 
 	/* Back to 9.0: domain 10 flips back, nobody else moves. */
 	write_config("[settle]\nquiet_ms = 100\n[metrics]\nreference_version = 9.0\n");
@@ -176,7 +176,7 @@ static void test_reload(void **state)
 	assert_true(log_has("changes only at restart; keeping"));
 	client_close(&f.ctl);
 	assert_true(client_open(&f.ctl, f.xgmd.socket));
-	assert_int_equal(client_engine_stat(&f.ctl, "reloads"), 3);
+	assert_int_equal(client_stat(&f.ctl, "engine", "reloads"), 3);
 	assert_true(client_ping_quiet(&f.sub, ANY_DOMAIN));
 }
 

@@ -44,7 +44,7 @@ static void test_reread_cost(void **state)
 	v = client_wait_event(&f.sub, "domain.new", 50, TIMEOUT_MS);
 	assert_non_null(v);
 	yajl_tree_free(v);
-	assert_true(client_wait_engine_at_least(&c_all, "domains_new", 2, TIMEOUT_MS));
+	assert_true(client_wait_stat_at_least(&c_all, "engine", "domains_new", 2, TIMEOUT_MS));
 	client_mark(&f.ctl, &m_changed);
 	client_mark(&c_all, &m_all);
 	for (int i = 0; i < KEYS; i++) {
@@ -56,8 +56,8 @@ static void test_reread_cost(void **state)
 	/* The writes may have settled as more than one batch: all of them read. */
 	assert_true(client_wait_read(&f.ctl, &m_changed, KEYS, 50, TIMEOUT_MS));
 	assert_true(client_wait_read(&c_all, &m_all, KEYS, 50, TIMEOUT_MS));
-	before_changed = client_engine_stat(&f.ctl, "keys_read");
-	before_all = client_engine_stat(&c_all, "keys_read");
+	before_changed = client_stat(&f.ctl, "engine", "keys_read");
+	before_all = client_stat(&c_all, "engine", "keys_read");
 
 	/* One key changes; both publish it. */
 	client_mark(&c_all, &m_all);
@@ -72,8 +72,8 @@ static void test_reread_cost(void **state)
 	yajl_tree_free(v);
 
 	/* One read against every key of the domain. */
-	assert_int_equal(client_engine_stat(&f.ctl, "keys_read") - before_changed, 1);
-	assert_true(client_engine_stat(&c_all, "keys_read") - before_all >= KEYS + 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "keys_read") - before_changed, 1);
+	assert_true(client_stat(&c_all, "engine", "keys_read") - before_all >= KEYS + 1);
 }
 
 /* Also after a failed assertion: nothing may outlive the test. */

@@ -57,8 +57,8 @@ static void test_restart(void **state)
 	assert_int_equal(sandbox_stop(f.dir), 0);
 
 	/* xgmd notices, still answers while xenstore is away, and says so. */
-	assert_true(client_wait_engine_equal(&f.ctl, "xenstore_connected", 0, TIMEOUT_MS));
-	assert_int_equal(client_engine_stat(&f.ctl, "xenstore_connects"), 1);
+	assert_true(client_wait_stat_equal(&f.ctl, "engine", "xenstore_connected", 0, TIMEOUT_MS));
+	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connects"), 1);
 
 	/* Before xgmd reconnects, the toolstack rebuilds one guest exactly as it was. */
 	assert_int_equal(sandbox_start(f.dir, &opts), 0);
@@ -71,8 +71,9 @@ static void test_restart(void **state)
 	assert_non_null(v);
 	yajl_tree_free(v);
 	/* The steady one, re-read by the same pass: nothing. */
-	assert_true(client_wait_engine_at_least(&f.ctl, "xenstore_connects", 2, TIMEOUT_MS));
-	assert_true(client_wait_engine_equal(&f.ctl, "resync_pending", 0, TIMEOUT_MS));
+	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", 2,
+					      TIMEOUT_MS));
+	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, TIMEOUT_MS));
 	assert_true(client_ping_quiet(&f.sub, 21));
 
 	/* And xgmd follows the new xenstored. */
@@ -81,7 +82,7 @@ static void test_restart(void **state)
 	assert_non_null(v);
 	assert_string_equal(json_str(json_get(v, "data", "pv_drivers_version"), "minor", NULL), "4");
 	yajl_tree_free(v);
-	assert_int_equal(client_engine_stat(&f.ctl, "xenstore_connected"), 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connected"), 1);
 }
 
 /* Also after a failed assertion: nothing may outlive the test. */

@@ -73,11 +73,12 @@ static void wait_pass_done(long long connects, long long domains)
 	int timeout_ms = PASS_TIMEOUT_S * 1000;
 
 	/* Once connects moved, its pass is queued: no domain pending is then a fact. */
-	assert_true(client_wait_engine_at_least(&f.ctl, "xenstore_connects", connects, timeout_ms));
-	assert_true(client_wait_engine_equal(&f.ctl, "resync_pending", 0, timeout_ms));
-	assert_int_equal(client_engine_stat(&f.ctl, "xenstore_connects"), connects);
-	assert_int_equal(client_engine_stat(&f.ctl, "xenstore_connected"), 1);
-	assert_int_equal(client_engine_stat(&f.ctl, "domains"), domains);
+	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", connects,
+					      timeout_ms));
+	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, timeout_ms));
+	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connects"), connects);
+	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connected"), 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains"), domains);
 }
 
 /*
@@ -90,8 +91,8 @@ static void wait_pass_running(long long connects)
 {
 	yajl_val v;
 
-	assert_true(client_wait_engine_at_least(&f.ctl, "xenstore_connects", connects,
-						PASS_TIMEOUT_S * 1000));
+	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", connects,
+					      PASS_TIMEOUT_S * 1000));
 	v = client_call(&f.ctl, "{\"cmd\":\"stats\",\"id\":\"running\"}");
 	assert_int_equal(json_int(json_get(v, "engine", NULL), "xenstore_connects", NULL), connects);
 	if (json_int(json_get(v, "engine", NULL), "resync_pending", NULL) <= 0)
@@ -186,8 +187,8 @@ static void test_loop_serves_clients_during_pass(void **state)
 				 memory_of(domid, 0));
 		yajl_tree_free(v);
 	}
-	assert_true(client_engine_stat(&f.ctl, "keys_read") >= DOMAINS * KEYS);
-	assert_int_equal(client_engine_stat(&f.ctl, "domains_new"), DOMAINS + 1);
+	assert_true(client_stat(&f.ctl, "engine", "keys_read") >= DOMAINS * KEYS);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains_new"), DOMAINS + 1);
 }
 
 /* SIGTERM in the middle of a pass: a clean exit, without waiting for the pass. */
@@ -266,8 +267,8 @@ static void test_restart_during_pass(void **state)
 	}
 	/* The pass was over before the events were read: nothing else can be on its way. */
 	assert_true(client_ping_quiet(&f.sub, ANY_DOMAIN));
-	assert_int_equal(client_engine_stat(&f.ctl, "domains_new"), DOMAINS + 1);
-	assert_int_equal(client_engine_stat(&f.ctl, "domains_gone"), 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains_new"), DOMAINS + 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains_gone"), 1);
 }
 
 /* Also after a failed assertion: nothing may outlive the test. */

@@ -53,7 +53,7 @@ static void test_strict_and_default(void **state)
 	yajl_tree_free(v);
 	/* ... the strict mode took the write in and holds its batch open for a kick. */
 	assert_true(client_wait_domain_state(&ctl_strict, 30, "settling", TIMEOUT_MS));
-	assert_int_equal(client_engine_stat(&ctl_strict, "batches"), m_strict.batches);
+	assert_int_equal(client_stat(&ctl_strict, "engine", "batches"), m_strict.batches);
 	assert_true(client_ping_quiet(&c_strict, 30));
 
 	/* data/updated: now the strict mode reads, and sees the flag. */

@@ -38,10 +38,8 @@
 #define TTY_COLS 160
 #define HOSTILE_NAME_PREFIX "\033[2J\033]0;pwned\007evil\xc2\x9b\r\n"
 
-static char dir[PATH_MAX], hostile_name[2100];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client sub;
+static struct fixture f;
+static char hostile_name[2100];
 
 /* One xgmctl run on a terminal (tty) or a pipe, stdout and stderr together. */
 struct run {
@@ -57,7 +55,7 @@ struct run {
  */
 static void run_start(struct run *r, bool tty, unsigned short cols, const char *no_color, ...)
 {
-	char *argv[16] = { (char *)XGMCTL_PATH, (char *)"--socket", daemon_.socket };
+	char *argv[16] = { (char *)XGMCTL_PATH, (char *)"--socket", f.xgmd.socket };
 	int argc = 3, pipefd[2];
 	va_list ap;
 
@@ -234,16 +232,11 @@ static void guest_writes(unsigned int domid, const char *check_field, ...)
 	va_start(ap, check_field);
 	while ((path = va_arg(ap, const char *))) {
 		value = va_arg(ap, const char *);
-		assert_int_equal(sandbox_test_guest(dir, domid, path, value), 0);
+		assert_int_equal(sandbox_test_guest(f.dir, domid, path, value), 0);
 	}
 	va_end(ap);
-	for (;;) {
-		ev = client_wait_event(&sub, "domain.metrics", domid, TIMEOUT_MS);
-		assert_non_null(ev);
-		if (json_changed(ev, check_field))
-			break;
-		yajl_tree_free(ev);
-	}
+	ev = client_wait_change(&f.sub, domid, check_field, TIMEOUT_MS);
+	assert_non_null(ev);
 	yajl_tree_free(ev);
 }
 
@@ -251,8 +244,8 @@ static void add_domain(unsigned int domid, const char *name)
 {
 	yajl_val ev;
 
-	assert_int_equal(sandbox_domain_create(dir, xs, domid, name, true), 0);
-	ev = client_wait_event(&sub, "domain.new", domid, TIMEOUT_MS);
+	assert_int_equal(sandbox_domain_create(f.dir, f.xs, domid, name, true), 0);
+	ev = client_wait_event(&f.sub, "domain.new", domid, TIMEOUT_MS);
 	assert_non_null(ev);
 	yajl_tree_free(ev);
 }
@@ -263,10 +256,7 @@ static int setup(void **state)
 		"settle.quiet_ms=50", "metrics.reference_version=9.0", NULL,
 	};
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	xgmd_start(&daemon_, dir, "xgmd", sets);
-	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_METRICS));
+	fixture_start(&f, sets, SUBSCRIBE_METRICS);
 
 	add_domain(WEB, "web01");
 	guest_writes(WEB, "os_version", "attr/PVAddons/MajorVersion", "9", "attr/PVAddons/MinorVersion", "3",
@@ -291,13 +281,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	int r = 0;
-
-	client_close(&sub);
-	r |= xgmd_stop(&daemon_);
-	xs_close(xs);
-	sandbox_test_stop(dir);
-	return r;
+	return fixture_stop(&f);
 }
 
 static void test_list_table(void **state)
@@ -395,7 +379,7 @@ static void assert_keys_shown(const char *out, yajl_val v)
 
 static void test_get(void **state)
 {
-	yajl_val reply = client_call(&sub, "{\"cmd\":\"get\",\"id\":3,\"domain\":40}"), v;
+	yajl_val reply = client_call(&f.ctl, "{\"cmd\":\"get\",\"id\":3,\"domain\":40}"), v;
 	struct run r;
 	char err[256];
 
@@ -439,18 +423,7 @@ static void test_get(void **state)
 /* Waits until the server counts n subscribers (ours and xgmctl's). */
 static void wait_subscribers(long long n)
 {
-	long deadline = monotonic_ms() + TIMEOUT_MS;
-
-	for (;;) {
-		yajl_val v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":4}");
-		long long have = json_int(json_get(v, "server", NULL), "subscribers", NULL);
-
-		yajl_tree_free(v);
-		if (have == n)
-			return;
-		assert_true(monotonic_ms() < deadline);
-		poll(NULL, 0, 10);
-	}
+	assert_true(client_wait_stat_equal(&f.ctl, "server", "subscribers", n, TIMEOUT_MS));
 }
 
 static void test_monitor(void **state)

@@ -336,10 +336,10 @@ bool client_ping_quiet(struct client *c, long long domid)
 	return false;
 }
 
-long long client_engine_stat(struct client *c, const char *key)
+long long client_stat(struct client *c, const char *section, const char *key)
 {
 	yajl_val v = client_call(c, "{\"cmd\":\"stats\",\"id\":\"stat\"}");
-	yajl_val x = json_get(json_get(v, "engine", NULL), key, NULL);
+	yajl_val x = json_get(json_get(v, section, NULL), key, NULL);
 	long long n = YAJL_IS_INTEGER(x) ? YAJL_GET_INTEGER(x) : YAJL_IS_TRUE(x) ? 1 :
 		YAJL_IS_FALSE(x) ? 0 : -1;
 
@@ -347,35 +347,36 @@ long long client_engine_stat(struct client *c, const char *key)
 	return n;
 }
 
-/* Asks stats until the engine's key holds against want: at least it, or equal to it. */
-static bool wait_engine(struct client *c, const char *key, long long want, bool at_least,
-			int timeout_ms)
+/* Asks stats until section.key holds against want: at least it, or equal to it. */
+static bool wait_stat(struct client *c, const char *section, const char *key, long long want,
+		      bool at_least, int timeout_ms)
 {
 	long deadline = monotonic_ms() + timeout_ms;
 	long long n;
 
 	for (;;) {
-		n = client_engine_stat(c, key);
+		n = client_stat(c, section, key);
 		if (at_least ? n >= want : n == want)
 			return true;
 		if (monotonic_ms() >= deadline)
 			break;
 		usleep(POLL_INTERVAL_US);
 	}
-	fprintf(stderr, "engine.%s is %lld after %d ms, not %s%lld\n", key, n, timeout_ms,
+	fprintf(stderr, "%s.%s is %lld after %d ms, not %s%lld\n", section, key, n, timeout_ms,
 		at_least ? "at least " : "", want);
 	return false;
 }
 
-bool client_wait_engine_at_least(struct client *c, const char *key, long long at_least,
-				 int timeout_ms)
+bool client_wait_stat_at_least(struct client *c, const char *section, const char *key,
+			       long long at_least, int timeout_ms)
 {
-	return wait_engine(c, key, at_least, true, timeout_ms);
+	return wait_stat(c, section, key, at_least, true, timeout_ms);
 }
 
-bool client_wait_engine_equal(struct client *c, const char *key, long long want, int timeout_ms)
+bool client_wait_stat_equal(struct client *c, const char *section, const char *key,
+			    long long want, int timeout_ms)
 {
-	return wait_engine(c, key, want, false, timeout_ms);
+	return wait_stat(c, section, key, want, false, timeout_ms);
 }
 
 bool client_wait_domain_state(struct client *c, unsigned int domid, const char *state,
@@ -403,8 +404,8 @@ bool client_wait_domain_state(struct client *c, unsigned int domid, const char *
 
 void client_mark(struct client *c, struct xgmd_mark *m)
 {
-	m->watch_events = client_engine_stat(c, "xenstore_watch_events");
-	m->batches = client_engine_stat(c, "batches");
+	m->watch_events = client_stat(c, "engine", "xenstore_watch_events");
+	m->batches = client_stat(c, "engine", "batches");
 }
 
 bool client_wait_read(struct client *c, const struct xgmd_mark *m, unsigned int events,
@@ -412,9 +413,9 @@ bool client_wait_read(struct client *c, const struct xgmd_mark *m, unsigned int 
 {
 	/* In this order: once the events are in, idle means their batches were read. */
 	return m->watch_events >= 0 && m->batches >= 0 &&
-	       client_wait_engine_at_least(c, "xenstore_watch_events", m->watch_events + events,
-					   timeout_ms) &&
-	       client_wait_engine_at_least(c, "batches", m->batches + 1, timeout_ms) &&
+	       client_wait_stat_at_least(c, "engine", "xenstore_watch_events",
+					 m->watch_events + events, timeout_ms) &&
+	       client_wait_stat_at_least(c, "engine", "batches", m->batches + 1, timeout_ms) &&
 	       client_wait_domain_state(c, domid, "idle", timeout_ms);
 }
 

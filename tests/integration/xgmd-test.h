@@ -82,16 +82,20 @@ bool client_ping_quiet(struct client *c, long long domid);
  * events that come before a reply are dropped, as in client_call().
  */
 
-/* One stats round trip: the engine's key, a boolean as 1 or 0; -1 when absent or no reply. */
-long long client_engine_stat(struct client *c, const char *key);
 /*
- * Asks stats until the engine's key is at least at_least (_equal: exactly
- * want): true then, false with a message once timeout_ms have passed, which
- * only stops a hung test. Round trips, a few milliseconds apart.
+ * One stats round trip: section.key ("engine", "batches"), a boolean as 1
+ * or 0; -1 when absent or no reply.
  */
-bool client_wait_engine_at_least(struct client *c, const char *key, long long at_least,
-				 int timeout_ms);
-bool client_wait_engine_equal(struct client *c, const char *key, long long want, int timeout_ms);
+long long client_stat(struct client *c, const char *section, const char *key);
+/*
+ * Asks stats until section.key is at least at_least (_equal: exactly want):
+ * true then, false with a message once timeout_ms have passed, which only
+ * stops a hung test. Round trips, a few milliseconds apart.
+ */
+bool client_wait_stat_at_least(struct client *c, const char *section, const char *key,
+			       long long at_least, int timeout_ms);
+bool client_wait_stat_equal(struct client *c, const char *section, const char *key,
+			    long long want, int timeout_ms);
 /* Asks get until domid's state is state ("idle", "settling"); as above. */
 bool client_wait_domain_state(struct client *c, unsigned int domid, const char *state,
 			      int timeout_ms);
