@@ -89,8 +89,7 @@ static void churn(unsigned int first, unsigned int n, bool remove_home)
 	for (unsigned int domid = first; domid < first + n; domid++) {
 		char path[64];
 
-		assert_int_equal(sandbox_domain_create(f.dir, f.xs, domid, "churn", true), 0);
-		wait_event("domain.new", domid);
+		assert_true(fixture_new_domain(&f, domid, "churn"));
 		assert_int_equal(sandbox_test_guest(f.dir, domid, "data/meminfo_free", "1024"), 0);
 		assert_int_equal(sandbox_test_guest(f.dir, domid, "attr/PVAddons/MajorVersion", "9"), 0);
 		assert_int_equal(sandbox_domain_destroy(f.dir, domid), 0);

@@ -29,10 +29,9 @@
 
 /* The default mode's xgmd is the fixture's; the strict one runs beside it. */
 static struct fixture f;
-static struct xgmd d_strict;
-static struct client c_strict = { .fd = -1 }, ctl_strict = { .fd = -1 };
-static struct client *const subscribers[] = { &f.sub, &c_strict };
-static struct client *const controls[] = { &f.ctl, &ctl_strict };
+static struct fixture_peer strict;
+static struct client *const subscribers[] = { &f.sub, &strict.sub };
+static struct client *const controls[] = { &f.ctl, &strict.ctl };
 static char flag_file[PATH_MAX + 32], guest_socket[PATH_MAX];
 
 /* Runs the tool as the appliance with XENSTORED_PATH=socket; its exit status. */
@@ -77,7 +76,7 @@ static int setup(void **state)
 	static const char *const loose[] = {
 		"settle.quiet_ms=50", "metrics.reference_version=9.0", NULL,
 	};
-	static const char *const strict[] = {
+	static const char *const strict_sets[] = {
 		"settle.quiet_ms=50", "metrics.reference_version=9.0", "settle.strict=true", NULL,
 	};
 	static const char *const tools[][2] = {
@@ -88,9 +87,7 @@ static int setup(void **state)
 
 	fixture_start(&f, loose, SUBSCRIBE_METRICS);
 	snprintf(flag_file, sizeof(flag_file), "%s/pv-drivers-not-upgradable", f.dir);
-	xgmd_start(&d_strict, f.dir, "strict", strict);
-	assert_true(client_subscribe(&c_strict, d_strict.socket, SUBSCRIBE_METRICS));
-	assert_true(client_open(&ctl_strict, d_strict.socket));
+	fixture_start_peer(&f, &strict, "strict", strict_sets, SUBSCRIBE_METRICS);
 	assert_int_equal(sandbox_domain_create(f.dir, f.xs, APPLIANCE, "appliance", true), 0);
 	assert_int_equal(sandbox_domain_create(f.dir, f.xs, NEIGHBOUR, "neighbour", true), 0);
 	assert_int_equal(sandbox_guest_socket_start(f.dir, APPLIANCE, guest_socket), 0);
@@ -106,9 +103,7 @@ static int teardown(void **state)
 {
 	int r = 0;
 
-	client_close(&c_strict);
-	client_close(&ctl_strict);
-	r |= xgmd_stop(&d_strict);
+	r |= fixture_stop_peer(&strict);
 	r |= fixture_stop(&f);
 	return r;
 }

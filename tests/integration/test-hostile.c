@@ -48,10 +48,7 @@ static void test_hostile_guest_and_neighbour(void **state)
 	const char *name;
 
 	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 40, "hostile", true), 0);
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 41, "neighbour", true), 0);
-	v = client_wait_event(&f.sub, "domain.new", 41, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
+	assert_true(fixture_new_domain(&f, 41, "neighbour"));
 
 	g = guest_open(f.dir, 40);
 	assert_non_null(g);
@@ -106,10 +103,7 @@ static void test_oversize_directory(void **state)
 	long long connects, resets;
 	yajl_val v;
 
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 42, "big", true), 0);
-	v = client_wait_event(&f.sub, "domain.new", 42, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
+	assert_true(fixture_new_domain(&f, 42, "big"));
 	connects = client_stat(&f.ctl, "engine", "xenstore_connects");
 	assert_true(connects >= 1);
 

@@ -111,8 +111,7 @@ static void test_leftover_homes_at_start(void **state)
 static void test_leftover_homes_later(void **state)
 {
 	/* A domain that dies while xgmd watches, its home left: gone, unlisted. */
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 20, "dies", true), 0);
-	wait_event("domain.new", 20);
+	assert_true(fixture_new_domain(&f, 20, "dies"));
 	kill_leaving_home(20);
 	wait_event("domain.gone", 20);
 	assert_false(listed(20));
@@ -120,8 +119,7 @@ static void test_leftover_homes_later(void **state)
 	/* A home that appears with no domain introduced is no domain ... */
 	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 21, "late", false), 0);
 	/* ... even when another domain's introduction lists it. */
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 22, "neighbour", true), 0);
-	wait_event("domain.new", 22);
+	assert_true(fixture_new_domain(&f, 22, "neighbour"));
 	assert_false(listed(21));
 
 	/* Introduced after its home was listed: the introduction finds it. */
@@ -130,8 +128,7 @@ static void test_leftover_homes_later(void **state)
 	assert_true(listed(21));
 
 	/* A domid reused over a leftover home is a new domain. */
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, FIRST_DEAD, "reborn", true), 0);
-	wait_event("domain.new", FIRST_DEAD);
+	assert_true(fixture_new_domain(&f, FIRST_DEAD, "reborn"));
 	assert_true(listed(FIRST_DEAD));
 	for (unsigned int domid = FIRST_DEAD + 1; domid < FIRST_DEAD + DEAD; domid++)
 		assert_false(listed(domid));

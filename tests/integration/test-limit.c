@@ -76,10 +76,7 @@ static void test_limit_clears_and_rereads(void **state)
 	yajl_val v;
 	size_t others;
 
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, DOMID, "many-disks", true), 0);
-	v = client_wait_event(&f.sub, "domain.new", DOMID, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
+	assert_true(fixture_new_domain(&f, DOMID, "many-disks"));
 	g = guest_open(f.dir, DOMID);
 	assert_non_null(g);
 	for (int i = 0; i < WRITTEN; i++) {

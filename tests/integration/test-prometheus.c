@@ -61,16 +61,6 @@ static int promtool_check(const char *text)
 	return system(cmd);
 }
 
-static void new_domain(unsigned int domid, const char *name)
-{
-	yajl_val ev;
-
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, domid, name, true), 0);
-	ev = client_wait_event(&f.sub, "domain.new", domid, TIMEOUT_MS);
-	assert_non_null(ev);
-	yajl_tree_free(ev);
-}
-
 static void tools(unsigned int domid, const char *major, const char *minor)
 {
 	assert_int_equal(sandbox_test_guest(f.dir, domid, "attr/PVAddons/MajorVersion", major), 0);
@@ -100,7 +90,7 @@ static int group_setup(void **state)
 	fixture_start(&f, sets, SUBSCRIBE_ALL);
 
 	/* The appliance: old tools, declared not upgradable, so up to date. */
-	new_domain(10, "appliance");
+	assert_true(fixture_new_domain(&f, 10, "appliance"));
 	client_mark(&f.ctl, &m);
 	tools(10, "6", "2");
 	assert_int_equal(sandbox_test_guest(f.dir, 10, "attr/PVAddons/NotUpgradable", "1"), 0);
@@ -110,12 +100,12 @@ static int group_setup(void **state)
 	/* Scrapes read what xgmd holds: all of it read before any test scrapes. */
 	assert_true(client_wait_read(&f.ctl, &m, 8, 10, TIMEOUT_MS));
 	/* Out of date: 7.1 against the reference 9.0. */
-	new_domain(11, "outdated");
+	assert_true(fixture_new_domain(&f, 11, "outdated"));
 	client_mark(&f.ctl, &m);
 	tools(11, "7", "1");
 	assert_true(client_wait_read(&f.ctl, &m, 4, 11, TIMEOUT_MS));
 	/* No tools at all. */
-	new_domain(12, "bare");
+	assert_true(fixture_new_domain(&f, 12, "bare"));
 	return 0;
 }
 
@@ -198,7 +188,7 @@ static void test_hostile_labels(void **state)
 	for (size_t i = 0; i < 2000; i++)
 		name[i] = "\"\\\n}{,=\xff"[i % 8];
 	name[2000] = '\0';
-	new_domain(13, name);
+	assert_true(fixture_new_domain(&f, 13, name));
 	client_mark(&f.ctl, &m);
 	assert_int_equal(sandbox_test_guest(f.dir, 13, "data/os_name",
 					    "x\"} 1\nxgm_fake{a=\"b\\\xc3\x28\xff"), 0);

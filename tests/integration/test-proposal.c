@@ -164,10 +164,7 @@ static void test_release(void **state)
 	assert_int_equal(sandbox_domain_destroy(f.dir, 10), 0);
 
 	/* Its home lingers until the toolstack removes it: not a new domain. */
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 14, "bystander", true), 0);
-	ev = client_wait_event(&f.sub, "domain.new", 14, TIMEOUT_MS);
-	assert_non_null(ev);
-	yajl_tree_free(ev);
+	assert_true(fixture_new_domain(&f, 14, "bystander"));
 	/* Every domid the introduction listed has been asked. */
 	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, TIMEOUT_MS));
 	assert_true(client_ping_quiet(&f.sub, 10));
@@ -187,30 +184,21 @@ static void test_other_ways_to_go(void **state)
 	yajl_val ev;
 
 	/* The toolstack releases a domain: @releaseDomain, no longer introduced. */
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 11, "released", true), 0);
-	ev = client_wait_event(&f.sub, "domain.new", 11, TIMEOUT_MS);
-	assert_non_null(ev);
-	yajl_tree_free(ev);
+	assert_true(fixture_new_domain(&f, 11, "released"));
 	assert_int_equal(sandbox_domain_release(f.xs, 11), 0);
 	ev = client_wait_event(&f.sub, "domain.gone", 11, TIMEOUT_MS);
 	assert_non_null(ev);
 	yajl_tree_free(ev);
 
 	/* A home removed outright, with no special event: gone too. */
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 12, "removed", true), 0);
-	ev = client_wait_event(&f.sub, "domain.new", 12, TIMEOUT_MS);
-	assert_non_null(ev);
-	yajl_tree_free(ev);
+	assert_true(fixture_new_domain(&f, 12, "removed"));
 	assert_true(xs_rm(f.xs, XBT_NULL, "/local/domain/12"));
 	ev = client_wait_event(&f.sub, "domain.gone", 12, TIMEOUT_MS);
 	assert_non_null(ev);
 	yajl_tree_free(ev);
 
 	/* A domain shut down but not yet dead is still there. */
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 13, "sleepy", true), 0);
-	ev = client_wait_event(&f.sub, "domain.new", 13, TIMEOUT_MS);
-	assert_non_null(ev);
-	yajl_tree_free(ev);
+	assert_true(fixture_new_domain(&f, 13, "sleepy"));
 	watch_events = client_stat(&f.ctl, "engine", "xenstore_watch_events");
 	assert_int_equal(sandbox_domain_set_state(f.dir, 13, DOMSTATE_SHUTDOWN), 0);
 	/* xenstored fires @releaseDomain for a shutdown too: xgmd looked, and let it be. */

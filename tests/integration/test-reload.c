@@ -95,16 +95,6 @@ static void expect_up_to_date(unsigned int domid, int up_to_date)
 	yajl_tree_free(ev);
 }
 
-static void adopt(unsigned int domid, const char *name)
-{
-	yajl_val ev;
-
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, domid, name, true), 0);
-	ev = client_wait_event(&f.sub, "domain.new", domid, TIMEOUT_MS);
-	assert_non_null(ev);
-	yajl_tree_free(ev);
-}
-
 static void test_reload(void **state)
 {
 	struct xgmd_mark m;
@@ -118,10 +108,10 @@ static void test_reload(void **state)
 	fixture_start_xgmd(&f, NULL, SUBSCRIBE_METRICS);
 
 	/* 10: tools 8.2; 11: 9.1; 12: 6.2 but not upgradable; 13: no tools. */
-	adopt(10, "old");
-	adopt(11, "new");
-	adopt(12, "appliance");
-	adopt(13, "bare");
+	assert_true(fixture_new_domain(&f, 10, "old"));
+	assert_true(fixture_new_domain(&f, 11, "new"));
+	assert_true(fixture_new_domain(&f, 12, "appliance"));
+	assert_true(fixture_new_domain(&f, 13, "bare"));
 	guest_tools(10, "8", "2");
 	ev = client_wait_change(&f.sub, 10, "pv_drivers_version", TIMEOUT_MS);
 	assert_non_null(ev);

@@ -23,8 +23,7 @@
 
 /* The changed-keys xgmd is the fixture's; the re-read-all one runs beside it. */
 static struct fixture f;
-static struct xgmd d_all;
-static struct client c_all = { .fd = -1 };	/* not subscribed */
+static struct fixture_peer all;	/* not subscribed */
 
 static void test_reread_cost(void **state)
 {
@@ -37,16 +36,12 @@ static void test_reread_cost(void **state)
 	yajl_val v;
 
 	fixture_start(&f, changed_only, SUBSCRIBE_ALL);
-	xgmd_start(&d_all, f.dir, "all", reread_all);
-	assert_true(client_open(&c_all, d_all.socket));
+	fixture_start_peer(&f, &all, "all", reread_all, NULL);
 
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 50, "busy", true), 0);
-	v = client_wait_event(&f.sub, "domain.new", 50, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	assert_true(client_wait_stat_at_least(&c_all, "engine", "domains_new", 2, TIMEOUT_MS));
+	assert_true(fixture_new_domain(&f, 50, "busy"));
+	assert_true(client_wait_stat_at_least(&all.ctl, "engine", "domains_new", 2, TIMEOUT_MS));
 	client_mark(&f.ctl, &m_changed);
-	client_mark(&c_all, &m_all);
+	client_mark(&all.ctl, &m_all);
 	for (int i = 0; i < KEYS; i++) {
 		char path[32];
 
@@ -55,25 +50,25 @@ static void test_reread_cost(void **state)
 	}
 	/* The writes may have settled as more than one batch: all of them read. */
 	assert_true(client_wait_read(&f.ctl, &m_changed, KEYS, 50, TIMEOUT_MS));
-	assert_true(client_wait_read(&c_all, &m_all, KEYS, 50, TIMEOUT_MS));
+	assert_true(client_wait_read(&all.ctl, &m_all, KEYS, 50, TIMEOUT_MS));
 	before_changed = client_stat(&f.ctl, "engine", "keys_read");
-	before_all = client_stat(&c_all, "engine", "keys_read");
+	before_all = client_stat(&all.ctl, "engine", "keys_read");
 
 	/* One key changes; both publish it. */
-	client_mark(&c_all, &m_all);
+	client_mark(&all.ctl, &m_all);
 	assert_int_equal(sandbox_test_guest(f.dir, 50, "data/meminfo_free", "1024"), 0);
 	v = client_wait_change(&f.sub, 50, "memory", TIMEOUT_MS);
 	assert_non_null(v);
 	assert_int_equal(json_int(json_get(v, "data", "memory"), "free_kib", NULL), 1024);
 	yajl_tree_free(v);
-	assert_true(client_wait_read(&c_all, &m_all, 1, 50, TIMEOUT_MS));
-	v = client_call(&c_all, "{\"cmd\":\"get\",\"id\":1,\"domain\":50}");
+	assert_true(client_wait_read(&all.ctl, &m_all, 1, 50, TIMEOUT_MS));
+	v = client_call(&all.ctl, "{\"cmd\":\"get\",\"id\":1,\"domain\":50}");
 	assert_int_equal(json_int(json_get(v, "data", "memory"), "free_kib", NULL), 1024);
 	yajl_tree_free(v);
 
 	/* One read against every key of the domain. */
 	assert_int_equal(client_stat(&f.ctl, "engine", "keys_read") - before_changed, 1);
-	assert_true(client_stat(&c_all, "engine", "keys_read") - before_all >= KEYS + 1);
+	assert_true(client_stat(&all.ctl, "engine", "keys_read") - before_all >= KEYS + 1);
 }
 
 /* Also after a failed assertion: nothing may outlive the test. */
@@ -81,8 +76,7 @@ static int teardown(void **state)
 {
 	int r = 0;
 
-	client_close(&c_all);
-	r |= xgmd_stop(&d_all);
+	r |= fixture_stop_peer(&all);
 	r |= fixture_stop(&f);
 	return r;
 }

@@ -242,14 +242,8 @@ static void test_stalled_subscribers(void **state)
 	size_t line;
 
 	assert_non_null(stalled);
-	for (unsigned int i = 0; i < STORM_DOMAINS; i++) {
-		yajl_val v;
-
-		assert_int_equal(sandbox_domain_create(f.dir, f.xs, FIRST_DOMID + i, "storm", true), 0);
-		v = client_wait_event(&f.sub, "domain.new", FIRST_DOMID + i, TIMEOUT_MS);
-		assert_non_null(v);
-		yajl_tree_free(v);
-	}
+	for (unsigned int i = 0; i < STORM_DOMAINS; i++)
+		assert_true(fixture_new_domain(&f, FIRST_DOMID + i, "storm"));
 	ping();
 	rss_start = xgmd_rss_kib(&f.xgmd);
 	assert_true(rss_start > 0);

@@ -167,19 +167,11 @@ static void storm_child(int fd)
 
 static int setup(void **state)
 {
-	yajl_val v;
-
 	/* The defaults under test: a burst of 5, then 1 a second. */
 	fixture_start(&f, NULL, SUBSCRIBE_ALL);
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, STORM_DOMID, "storm", true), 0);
-	v = client_wait_event(&f.sub, "domain.new", STORM_DOMID, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
+	assert_true(fixture_new_domain(&f, STORM_DOMID, "storm"));
 	for (unsigned int i = 0; i < NEIGHBOURS; i++) {
-		assert_int_equal(sandbox_domain_create(f.dir, f.xs, FIRST_NEIGHBOUR + i, "neighbour", true), 0);
-		v = client_wait_event(&f.sub, "domain.new", FIRST_NEIGHBOUR + i, TIMEOUT_MS);
-		assert_non_null(v);
-		yajl_tree_free(v);
+		assert_true(fixture_new_domain(&f, FIRST_NEIGHBOUR + i, "neighbour"));
 		neighbour[i] = guest_open(f.dir, FIRST_NEIGHBOUR + i);
 		assert_non_null(neighbour[i]);
 	}

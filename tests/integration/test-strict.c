@@ -21,45 +21,41 @@
 
 /* The default mode's xgmd is the fixture's; the strict one runs beside it. */
 static struct fixture f;
-static struct xgmd d_strict;
-static struct client c_strict = { .fd = -1 }, ctl_strict = { .fd = -1 };
+static struct fixture_peer strict;
 
 static void test_strict_and_default(void **state)
 {
 	static const char *const loose[] = { "settle.quiet_ms=100", NULL };
-	static const char *const strict[] = { "settle.quiet_ms=100", "settle.strict=true", NULL };
+	static const char *const strict_sets[] = {
+		"settle.quiet_ms=100", "settle.strict=true", NULL,
+	};
 	struct xgmd_mark m_loose, m_strict;
 	yajl_val v;
 
 	fixture_start(&f, loose, SUBSCRIBE_METRICS);
-	xgmd_start(&d_strict, f.dir, "strict", strict);
-	assert_true(client_subscribe(&c_strict, d_strict.socket, SUBSCRIBE_METRICS));
-	assert_true(client_open(&ctl_strict, d_strict.socket));
+	fixture_start_peer(&f, &strict, "strict", strict_sets, SUBSCRIBE_METRICS);
 
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 30, "appliance", true), 0);
-	v = client_wait_event(&f.sub, "domain.new", 30, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_wait_event(&c_strict, "domain.new", 30, TIMEOUT_MS);
+	assert_true(fixture_new_domain(&f, 30, "appliance"));
+	v = client_wait_event(&strict.sub, "domain.new", 30, TIMEOUT_MS);
 	assert_non_null(v);
 	yajl_tree_free(v);
 
 	/* The flag without a kick: the default mode settles on it... */
-	client_mark(&ctl_strict, &m_strict);
+	client_mark(&strict.ctl, &m_strict);
 	assert_int_equal(sandbox_test_guest(f.dir, 30, "attr/PVAddons/NotUpgradable", "1"), 0);
 	v = client_wait_event(&f.sub, "domain.metrics", 30, TIMEOUT_MS);
 	assert_non_null(v);
 	assert_int_equal(json_bool(v, "data", "pv_drivers_not_upgradable"), 1);
 	yajl_tree_free(v);
 	/* ... the strict mode took the write in and holds its batch open for a kick. */
-	assert_true(client_wait_domain_state(&ctl_strict, 30, "settling", TIMEOUT_MS));
-	assert_int_equal(client_stat(&ctl_strict, "engine", "batches"), m_strict.batches);
-	assert_true(client_ping_quiet(&c_strict, 30));
+	assert_true(client_wait_domain_state(&strict.ctl, 30, "settling", TIMEOUT_MS));
+	assert_int_equal(client_stat(&strict.ctl, "engine", "batches"), m_strict.batches);
+	assert_true(client_ping_quiet(&strict.sub, 30));
 
 	/* data/updated: now the strict mode reads, and sees the flag. */
 	client_mark(&f.ctl, &m_loose);
 	assert_int_equal(sandbox_test_guest(f.dir, 30, "data/updated", "1"), 0);
-	v = client_wait_event(&c_strict, "domain.metrics", 30, TIMEOUT_MS);
+	v = client_wait_event(&strict.sub, "domain.metrics", 30, TIMEOUT_MS);
 	assert_non_null(v);
 	assert_int_equal(json_bool(v, "data", "pv_drivers_not_upgradable"), 1);
 	assert_int_equal(json_bool(v, "data", "pv_drivers_up_to_date"), 1);
@@ -74,9 +70,7 @@ static int teardown(void **state)
 {
 	int r = 0;
 
-	client_close(&c_strict);
-	client_close(&ctl_strict);
-	r |= xgmd_stop(&d_strict);
+	r |= fixture_stop_peer(&strict);
 	r |= fixture_stop(&f);
 	return r;
 }

@@ -240,16 +240,6 @@ static void guest_writes(unsigned int domid, const char *check_field, ...)
 	yajl_tree_free(ev);
 }
 
-static void add_domain(unsigned int domid, const char *name)
-{
-	yajl_val ev;
-
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, domid, name, true), 0);
-	ev = client_wait_event(&f.sub, "domain.new", domid, TIMEOUT_MS);
-	assert_non_null(ev);
-	yajl_tree_free(ev);
-}
-
 static int setup(void **state)
 {
 	static const char *const sets[] = {
@@ -258,21 +248,21 @@ static int setup(void **state)
 
 	fixture_start(&f, sets, SUBSCRIBE_METRICS);
 
-	add_domain(WEB, "web01");
+	assert_true(fixture_new_domain(&f, WEB, "web01"));
 	guest_writes(WEB, "os_version", "attr/PVAddons/MajorVersion", "9", "attr/PVAddons/MinorVersion", "3",
 		     "attr/PVAddons/MicroVersion", "1", "attr/PVAddons/BuildVersion", "123",
 		     "attr/vif/1/ipv4/0", "198.51.100.7", "attr/vif/0/ipv4/0", "192.0.2.10",
 		     "data/os_name", "Debian GNU/Linux 12", NULL);
-	add_domain(OLD, "old-tools");
+	assert_true(fixture_new_domain(&f, OLD, "old-tools"));
 	guest_writes(OLD, "pv_drivers_detected", "attr/PVAddons/MajorVersion", "6",
 		     "attr/PVAddons/MinorVersion", "2", NULL);
-	add_domain(APPLIANCE, "appliance");
+	assert_true(fixture_new_domain(&f, APPLIANCE, "appliance"));
 	guest_writes(APPLIANCE, "pv_drivers_not_upgradable", "attr/PVAddons/MajorVersion", "6",
 		     "attr/PVAddons/MinorVersion", "2", "attr/PVAddons/NotUpgradable", "1", NULL);
 	/* The toolstack names a domain; the guest writes the rest. */
 	strcpy(hostile_name, HOSTILE_NAME_PREFIX);
 	memset(hostile_name + strlen(hostile_name), 'A', 2000);
-	add_domain(HOSTILE, hostile_name);
+	assert_true(fixture_new_domain(&f, HOSTILE, hostile_name));
 	guest_writes(HOSTILE, "os_version", "attr/PVAddons/MajorVersion", "\033[31m9",
 		     "attr/PVAddons/MinorVersion", "\xff\xfe\u202e", "attr/vif/0/ipv4/0", "10.0.0.1\033[K\n",
 		     "data/os_name", "\033]52;c;cm0gLXJmIH4=\007", NULL);

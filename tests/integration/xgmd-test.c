@@ -480,18 +480,33 @@ void fixture_start_sandbox(struct fixture *f)
 	}
 }
 
-void fixture_start_xgmd(struct fixture *f, const char *const *sets, const char *subscribe)
+/* xgmd named name on dir, ctl connected, sub connected and subscribed (unless subscribe is NULL). */
+static void start_with_clients(const char *dir, const char *name, const char *log_level,
+			       const char *const *sets, const char *subscribe, struct xgmd *x,
+			       struct client *ctl, struct client *sub)
 {
 	bool ok;
 
-	xgmd_start_logging(&f->xgmd, f->dir, "xgmd", sets, f->log_level ? f->log_level : "debug");
-	ok = client_open(&f->ctl, f->xgmd.socket) &&
-	     (subscribe ? client_subscribe(&f->sub, f->xgmd.socket, subscribe)
-			: client_open(&f->sub, f->xgmd.socket));
+	ctl->fd = sub->fd = -1;
+	xgmd_start_logging(x, dir, name, sets, log_level ? log_level : "debug");
+	ok = client_open(ctl, x->socket) &&
+	     (subscribe ? client_subscribe(sub, x->socket, subscribe) : client_open(sub, x->socket));
 	if (!ok) {
-		fprintf(stderr, "cannot connect to xgmd on %s\n", f->xgmd.socket);
+		fprintf(stderr, "cannot connect to xgmd on %s\n", x->socket);
 		exit(1);
 	}
+}
+
+static int stop_with_clients(struct xgmd *x, struct client *ctl, struct client *sub)
+{
+	client_close(sub);
+	client_close(ctl);
+	return xgmd_stop(x);
+}
+
+void fixture_start_xgmd(struct fixture *f, const char *const *sets, const char *subscribe)
+{
+	start_with_clients(f->dir, "xgmd", f->log_level, sets, subscribe, &f->xgmd, &f->ctl, &f->sub);
 }
 
 void fixture_start(struct fixture *f, const char *const *sets, const char *subscribe)
@@ -506,13 +521,37 @@ int fixture_stop(struct fixture *f)
 
 	if (!f->dir[0])
 		return 0;
-	client_close(&f->sub);
-	client_close(&f->ctl);
-	r = xgmd_stop(&f->xgmd);
+	r = stop_with_clients(&f->xgmd, &f->ctl, &f->sub);
 	if (f->xs)
 		xs_close(f->xs);
 	f->xs = NULL;
 	sandbox_test_stop(f->dir);
 	f->dir[0] = '\0';
 	return r;
+}
+
+void fixture_start_peer(struct fixture *f, struct fixture_peer *p, const char *name,
+			const char *const *sets, const char *subscribe)
+{
+	start_with_clients(f->dir, name, f->log_level, sets, subscribe, &p->xgmd, &p->ctl, &p->sub);
+}
+
+int fixture_stop_peer(struct fixture_peer *p)
+{
+	if (!p->xgmd.socket[0])		/* never started */
+		return 0;
+	return stop_with_clients(&p->xgmd, &p->ctl, &p->sub);
+}
+
+bool fixture_new_domain(struct fixture *f, unsigned int domid, const char *name)
+{
+	yajl_val ev;
+
+	if (sandbox_domain_create(f->dir, f->xs, domid, name, true) < 0)
+		return false;
+	ev = client_wait_event(&f->sub, "domain.new", domid, 8000);
+	if (!ev)
+		fprintf(stderr, "no domain.new for domain %u\n", domid);
+	yajl_tree_free(ev);
+	return ev != NULL;
 }

@@ -146,6 +146,24 @@ void fixture_start(struct fixture *f, const char *const *sets, const char *subsc
  */
 int fixture_stop(struct fixture *f);
 
+/* A second xgmd on the fixture's sandbox, to compare with the first: the same clients. */
+struct fixture_peer {
+	struct xgmd xgmd;
+	struct client sub;
+	struct client ctl;
+};
+/* Started as fixture_start_xgmd() starts the fixture's, on <name>.sock. */
+void fixture_start_peer(struct fixture *f, struct fixture_peer *p, const char *name,
+			const char *const *sets, const char *subscribe);
+/* Stops it and closes its clients (before fixture_stop()): 0, or -1 when it ended badly. */
+int fixture_stop_peer(struct fixture_peer *p);
+
+/*
+ * The toolstack creates and introduces domid (sandbox_domain_create()):
+ * true once f->sub, subscribed to domain.new, has had its event.
+ */
+bool fixture_new_domain(struct fixture *f, unsigned int domid, const char *name);
+
 /* Lookups into a parsed object by path ("data", "pv_drivers_up_to_date"). */
 yajl_val json_get(yajl_val v, const char *a, const char *b);
 const char *json_str(yajl_val v, const char *a, const char *b);
