@@ -25,6 +25,8 @@
 
 /* Between two round trips of a wait: xgmd's loop is not to be flooded with stats. */
 #define POLL_INTERVAL_US 2000
+/* How long a helper waits for what must come: only a hung test is stopped by it. */
+#define WAIT_TIMEOUT_MS 8000
 
 void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 		const char *const *sets)
@@ -171,7 +173,7 @@ yajl_val client_connect(struct client *c, const char *socket_path)
 	strncpy(addr.sun_path, socket_path, sizeof(addr.sun_path) - 1);
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return NULL;
-	return client_next(c, 5000);
+	return client_next(c, WAIT_TIMEOUT_MS);
 }
 
 bool client_open(struct client *c, const char *socket_path)
@@ -249,7 +251,7 @@ yajl_val client_next(struct client *c, int timeout_ms)
 
 yajl_val client_call(struct client *c, const char *line)
 {
-	long deadline = monotonic_ms() + 5000;
+	long deadline = monotonic_ms() + WAIT_TIMEOUT_MS;
 
 	if (client_send(c, line) < 0)
 		return NULL;
@@ -304,7 +306,7 @@ yajl_val client_wait_change(struct client *c, unsigned int domid, const char *fi
 bool client_ping_quiet(struct client *c, long long domid)
 {
 	static const char ping[] = "{\"cmd\":\"ping\",\"id\":\"barrier\"}";
-	long deadline = monotonic_ms() + 5000;
+	long deadline = monotonic_ms() + WAIT_TIMEOUT_MS;
 	bool quiet = true;
 
 	if (client_send(c, ping) < 0) {
@@ -549,7 +551,7 @@ bool fixture_new_domain(struct fixture *f, unsigned int domid, const char *name)
 
 	if (sandbox_domain_create(f->dir, f->xs, domid, name, true) < 0)
 		return false;
-	ev = client_wait_event(&f->sub, "domain.new", domid, 8000);
+	ev = client_wait_event(&f->sub, "domain.new", domid, WAIT_TIMEOUT_MS);
 	if (!ev)
 		fprintf(stderr, "no domain.new for domain %u\n", domid);
 	yajl_tree_free(ev);
