@@ -9,7 +9,7 @@ packages=(
 	libevent-dev libyajl-dev libxen-dev libcmocka-dev
 	xen-utils-4.17 xenstore-utils valgrind python3-pyxs
 	scdoc groff-base bsdextrautils
-	prometheus
+	prometheus jq
 	clang libclang-rt-14-dev
 	"$@"
 )

@@ -17,7 +17,6 @@ static const char *const state_names[] = {
 	[DOMAIN_DISCOVERED] = "discovered",
 	[DOMAIN_IDLE] = "idle",
 	[DOMAIN_SETTLING] = "settling",
-	[DOMAIN_GONE] = "gone",
 };
 
 const char *domain_state_name(enum domain_state state)
@@ -70,11 +69,6 @@ void domain_set_identity(struct domain *d, char *name, char *uuid)
 	d->uuid = uuid;
 }
 
-void domain_set_state(struct domain *d, enum domain_state state)
-{
-	d->state = state;
-}
-
 static bool is_subtree_root(const char *relpath)
 {
 	for (size_t i = 0; i < domain_subtree_count; i++)
@@ -110,8 +104,6 @@ static void mark_dirty(struct domain *d, const char *relpath)
 uint64_t domain_on_write(struct domain *d, const char *relpath, uint64_t now_ms,
 			 int64_t now_wall, const struct settle_config *cfg)
 {
-	if (d->state == DOMAIN_GONE)
-		return SETTLE_NEVER;
 	/* Each watch registration answers once at once with its own path. */
 	if (d->initial_events > 0 && is_subtree_root(relpath)) {
 		d->initial_events--;
@@ -157,6 +149,5 @@ void domain_batch_done(struct domain *d)
 {
 	settle_reset(&d->settle);
 	d->publish.held = false;	/* whatever was held has just been read */
-	if (d->state != DOMAIN_GONE)
-		d->state = DOMAIN_IDLE;
+	d->state = DOMAIN_IDLE;
 }

@@ -18,13 +18,14 @@
  *   DISCOVERED --adopted (full read)--> IDLE <--batch read--+
  *                                        |                 |
  *                                        +--write------> SETTLING
- *   any state --released / home removed--> GONE
+ *
+ * A domain that is released or whose home is removed has no state of its
+ * own: the engine publishes domain.gone and frees it in the same call.
  */
 enum domain_state {
 	DOMAIN_DISCOVERED,	/* seen in /local/domain, not read yet */
 	DOMAIN_IDLE,		/* up to date with xenstore */
 	DOMAIN_SETTLING,	/* writes seen, batch not read yet */
-	DOMAIN_GONE,		/* released; only its last event is left to publish */
 };
 
 /* The subtrees under the domain home that agents write and we track. */
@@ -82,4 +83,3 @@ char **domain_take_dirty(struct domain *d, size_t *n, bool *rescan);
 /* The batch was read; back to IDLE. */
 void domain_batch_done(struct domain *d);
 
-void domain_set_state(struct domain *d, enum domain_state state);

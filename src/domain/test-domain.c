@@ -98,16 +98,6 @@ static void test_too_many_dirty_means_rescan(void **state)
 	domain_free(d);
 }
 
-static void test_gone_ignores_writes(void **state)
-{
-	struct domain *d = adopted();
-
-	domain_set_state(d, DOMAIN_GONE);
-	assert_true(domain_on_write(d, "data/x", 1000, 1, &cfg.settle) == SETTLE_NEVER);
-	assert_int_equal(d->n_dirty, 0);
-	domain_free(d);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,7 +105,6 @@ int main(void)
 		cmocka_unit_test(test_updated_kicks),
 		cmocka_unit_test(test_initial_events_ignored),
 		cmocka_unit_test(test_too_many_dirty_means_rescan),
-		cmocka_unit_test(test_gone_ignores_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

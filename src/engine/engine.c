@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "json/jsonw.h"
 #include "metrics/metrics-json.h"
+#include "protocol/message.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -50,7 +51,7 @@ struct engine_stats {
 	uint64_t batches_merged;	/* held by the publication limit, merged into a later one */
 	uint64_t domains_new;
 	uint64_t domains_gone;
-	uint64_t resyncs;
+	uint64_t connects;		/* connections made, each followed by a pass */
 	uint64_t reloads;		/* engine_reconfigure() calls */
 };
 
@@ -86,7 +87,7 @@ struct engine {
 	bool connect_pass;		/* the pending domids came with a connection */
 	uint32_t next_incarnation;
 	uint64_t seq;
-	yajl_gen gen;		/* every event is encoded here, one after another */
+	struct jsonw events;	/* every event is encoded here, one after another */
 	struct engine_stats stats;
 };
 
@@ -114,70 +115,55 @@ static void token_for(char *buf, size_t size, const struct domain *d)
 
 /* ---- events ---- */
 
-/*
- * Keeps the first of a sequence of errors: ORing negative errnos together
- * makes another errno (-ENOMEM | -EINVAL is -ENOENT).
- */
-static void first_error(int *r, int next)
+/* "id":..,"name":..,"uuid":.. of a domain, into an open map. */
+static void write_identity(struct jsonw *w, const struct domain *d)
 {
-	if (*r == 0 && next < 0)
-		*r = next;
+	jsonw_cstr(w, "id");
+	jsonw_int(w, d->domid);
+	jsonw_cstr(w, "name");
+	jsonw_cstr_or_null(w, d->name);
+	jsonw_cstr(w, "uuid");
+	jsonw_cstr_or_null(w, d->uuid);
 }
 
-static int encode_domain_ref(yajl_gen g, const struct domain *d)
+static void write_domain_ref(struct jsonw *w, const struct domain *d)
 {
-	int r = 0;
-
-	first_error(&r, jsonw_cstr(g, "domain"));
-	first_error(&r, jsonw_map_open(g));
-	first_error(&r, jsonw_cstr(g, "id"));
-	first_error(&r, jsonw_int(g, d->domid));
-	first_error(&r, jsonw_cstr(g, "name"));
-	first_error(&r, d->name ? jsonw_cstr(g, d->name) : jsonw_null(g));
-	first_error(&r, jsonw_cstr(g, "uuid"));
-	first_error(&r, d->uuid ? jsonw_cstr(g, d->uuid) : jsonw_null(g));
-	first_error(&r, jsonw_map_close(g));
-	return r;
+	jsonw_cstr(w, "domain");
+	jsonw_map_open(w);
+	write_identity(w, d);
+	jsonw_map_close(w);
 }
 
-/* Encodes one event line into g (reset first); changed may be NULL. */
-static int encode_event(yajl_gen g, const struct tracked *t, enum xgm_event kind,
+/* Encodes one event line into w (reset first); changed may be NULL. 0 or a negative errno. */
+static int encode_event(struct jsonw *w, const struct tracked *t, enum xgm_event kind,
 			uint64_t seq, const char *const *changed, size_t n_changed)
 {
 	struct timeval tv;
-	int r = 0;
 
 	gettimeofday(&tv, NULL);
-	yajl_gen_clear(g);
-	yajl_gen_reset(g, NULL);
-	first_error(&r, jsonw_map_open(g));
-	first_error(&r, jsonw_cstr(g, "type"));
-	first_error(&r, jsonw_cstr(g, "event"));
-	first_error(&r, jsonw_cstr(g, "seq"));
-	first_error(&r, jsonw_int(g, (long long)seq));
-	first_error(&r, jsonw_cstr(g, "event"));
-	first_error(&r, jsonw_cstr(g, xgm_event_name(kind)));
-	first_error(&r, jsonw_cstr(g, "timestamp"));
-	first_error(&r, jsonw_map_open(g));
-	first_error(&r, jsonw_cstr(g, "seconds"));
-	first_error(&r, jsonw_int(g, tv.tv_sec));
-	first_error(&r, jsonw_cstr(g, "microseconds"));
-	first_error(&r, jsonw_int(g, tv.tv_usec));
-	first_error(&r, jsonw_map_close(g));
-	first_error(&r, encode_domain_ref(g, t->d));
+	jsonw_reset(w);
+	message_event_open(w, seq, kind);
+	jsonw_cstr(w, "timestamp");
+	jsonw_map_open(w);
+	jsonw_cstr(w, "seconds");
+	jsonw_int(w, tv.tv_sec);
+	jsonw_cstr(w, "microseconds");
+	jsonw_int(w, tv.tv_usec);
+	jsonw_map_close(w);
+	write_domain_ref(w, t->d);
 	if (changed) {
-		first_error(&r, jsonw_cstr(g, "changed"));
-		first_error(&r, jsonw_array_open(g));
+		jsonw_cstr(w, "changed");
+		jsonw_array_open(w);
 		for (size_t i = 0; i < n_changed; i++)
-			first_error(&r, jsonw_cstr(g, changed[i]));
-		first_error(&r, jsonw_array_close(g));
+			jsonw_cstr(w, changed[i]);
+		jsonw_array_close(w);
 	}
 	if (kind != XGM_EVENT_DOMAIN_GONE) {
-		first_error(&r, jsonw_cstr(g, "data"));
-		first_error(&r, metrics_json(g, &t->metrics));
+		jsonw_cstr(w, "data");
+		metrics_json(w, &t->metrics);
 	}
-	first_error(&r, jsonw_map_close(g));
-	return r;
+	jsonw_map_close(w);
+	return jsonw_error(w);
 }
 
 static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
@@ -186,7 +172,7 @@ static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 	const char *text;
 	size_t len;
 
-	int r = encode_event(e->gen, t, kind, e->seq + 1, changed, n_changed);
+	int r = encode_event(&e->events, t, kind, e->seq + 1, changed, n_changed);
 
 	e->seq++;
 	if (r < 0) {
@@ -201,13 +187,23 @@ static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 		e->publish(e->publish_ctx, t->d->domid, kind, e->seq, NULL, 0);
 		return;
 	}
-	jsonw_text(e->gen, &text, &len);
+	jsonw_text(&e->events, &text, &len);
 	e->stats.events_published++;
 	/* The server copies the line and ends it; every subscriber gets these same bytes. */
 	e->publish(e->publish_ctx, t->d->domid, kind, e->seq, text, len);
 }
 
 /* ---- reading a domain ---- */
+
+/*
+ * Keeps the first of a sequence of errors: ORing negative errnos together
+ * makes another errno (-ENOMEM | -EINVAL is -ENOENT).
+ */
+static void first_error(int *r, int next)
+{
+	if (*r == 0 && next < 0)
+		*r = next;
+}
 
 /*
  * Folds a child's result into the walk's: a child removed while we walked
@@ -624,7 +620,6 @@ static void forget(struct engine *e, struct tracked *t, bool announce)
 {
 	unsigned int domid = t->d->domid;
 
-	domain_set_state(t->d, DOMAIN_GONE);
 	if (announce) {
 		e->stats.domains_gone++;
 		log_info("domain %u is gone", domid);
@@ -887,7 +882,7 @@ static int on_connected(void *ctx, struct xs_conn *conn)
 		r = xs_conn_watch(conn, "@releaseDomain", TOKEN_RELEASE);
 	if (r < 0)
 		return r;
-	if (e->stats.resyncs++ > 0 || e->n_domains > 0)
+	if (e->stats.connects++ > 0 || e->n_domains > 0)
 		log_notice("xenstore connected; resynchronising %zu domains", e->n_domains);
 	e->introduce_unmatched = 0;	/* the connection's pass asks every listed domid */
 	r = list_domains(e, LIST_CONNECT);
@@ -999,12 +994,10 @@ struct engine *engine_new(struct event_base *base, const struct engine_config *c
 	e->publish = publish_fn;
 	e->publish_ctx = publish_ctx;
 	e->pass_ev = evtimer_new(base, on_pass_slice, e);
-	e->gen = jsonw_new();
-	if (!e->pass_ev || !e->gen) {
+	if (jsonw_init(&e->events) < 0 || !e->pass_ev) {
 		if (e->pass_ev)
 			event_free(e->pass_ev);
-		if (e->gen)
-			yajl_gen_free(e->gen);
+		jsonw_release(&e->events);
 		free(e);
 		return NULL;
 	}
@@ -1045,7 +1038,7 @@ void engine_free(struct engine *e)
 		return;
 	/* Perhaps in the middle of a pass: its next slice must not run. */
 	event_free(e->pass_ev);
-	yajl_gen_free(e->gen);
+	jsonw_release(&e->events);
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
 		struct tracked *t = e->domains[domid];
 
@@ -1067,7 +1060,6 @@ void engine_free(struct engine *e)
 int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffer *out)
 {
 	struct engine *e = engine;
-	yajl_gen g = e->gen;
 	int r = 0;
 
 	for (unsigned int domid = 0; domid < DOMID_LIMIT && r == 0; domid++) {
@@ -1077,102 +1069,87 @@ int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffe
 
 		if (!t || !command_filter_match_domain(f, domid))
 			continue;
-		r = encode_event(g, t, XGM_EVENT_DOMAIN_SNAPSHOT, e->seq, NULL, 0);
+		r = encode_event(&e->events, t, XGM_EVENT_DOMAIN_SNAPSHOT, e->seq, NULL, 0);
 		if (r < 0)
 			break;
-		jsonw_text(g, &text, &len);
+		jsonw_text(&e->events, &text, &len);
 		if (evbuffer_add(out, text, len) < 0 || evbuffer_add(out, "\n", 1) < 0)
 			r = -ENOMEM;
 	}
 	return r;
 }
 
-static int stat_int(yajl_gen g, const char *name, uint64_t value)
-{
-	int r = jsonw_cstr(g, name);
-
-	return r < 0 ? r : jsonw_int(g, (long long)value);
-}
-
-int engine_get(void *engine, unsigned int domid, yajl_gen g)
+void engine_get(void *engine, unsigned int domid, struct jsonw *w)
 {
 	struct engine *e = engine;
 	struct tracked *t = domid < DOMID_LIMIT ? e->domains[domid] : NULL;
-	int r = 0;
 
-	if (!t)
-		return -ENOENT;
-	first_error(&r, encode_domain_ref(g, t->d));
-	first_error(&r, jsonw_cstr(g, "state"));
-	first_error(&r, jsonw_cstr(g, domain_state_name(t->d->state)));
-	first_error(&r, jsonw_cstr(g, "rate_limited"));
-	first_error(&r, jsonw_bool(g, ratelimit_held(&t->d->publish)));
-	first_error(&r, stat_int(g, "batches_merged", t->d->publish.merged));
-	first_error(&r, jsonw_cstr(g, "data"));
-	first_error(&r, metrics_json(g, &t->metrics));
-	return r;
+	if (!t) {
+		jsonw_fail(w, -ENOENT);
+		return;
+	}
+	write_domain_ref(w, t->d);
+	jsonw_cstr(w, "state");
+	jsonw_cstr(w, domain_state_name(t->d->state));
+	jsonw_cstr(w, "rate_limited");
+	jsonw_bool(w, ratelimit_held(&t->d->publish));
+	jsonw_key_uint(w, "batches_merged", t->d->publish.merged);
+	jsonw_cstr(w, "data");
+	metrics_json(w, &t->metrics);
 }
 
-int engine_list(void *engine, yajl_gen g)
+void engine_list(void *engine, struct jsonw *w)
 {
 	struct engine *e = engine;
-	int r = 0;
 
-	first_error(&r, jsonw_cstr(g, "domains"));
-	first_error(&r, jsonw_array_open(g));
+	jsonw_cstr(w, "domains");
+	jsonw_array_open(w);
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
 		struct tracked *t = e->domains[domid];
 
 		if (!t)
 			continue;
-		first_error(&r, jsonw_map_open(g));
-		first_error(&r, jsonw_cstr(g, "id"));
-		first_error(&r, jsonw_int(g, domid));
-		first_error(&r, jsonw_cstr(g, "name"));
-		first_error(&r, t->d->name ? jsonw_cstr(g, t->d->name) : jsonw_null(g));
-		first_error(&r, jsonw_cstr(g, "uuid"));
-		first_error(&r, t->d->uuid ? jsonw_cstr(g, t->d->uuid) : jsonw_null(g));
-		first_error(&r, jsonw_cstr(g, "state"));
-		first_error(&r, jsonw_cstr(g, domain_state_name(t->d->state)));
-		first_error(&r, jsonw_map_close(g));
+		jsonw_map_open(w);
+		write_identity(w, t->d);
+		jsonw_cstr(w, "state");
+		jsonw_cstr(w, domain_state_name(t->d->state));
+		jsonw_map_close(w);
 	}
-	first_error(&r, jsonw_array_close(g));
-	return r;
+	jsonw_array_close(w);
 }
 
-int engine_stats(void *engine, yajl_gen g)
+void engine_stats(void *engine, struct jsonw *w)
 {
 	struct engine *e = engine;
 	const struct xs_conn_stats *xs = xs_conn_stats(e->xs);
 	uint64_t rate_limited = 0;
-	int r = 0;
 
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
 		rate_limited += e->domains[domid] && ratelimit_held(&e->domains[domid]->d->publish);
 
-	first_error(&r, stat_int(g, "domains", e->n_domains));
-	first_error(&r, stat_int(g, "resync_pending", e->n_pending));
-	first_error(&r, stat_int(g, "seq", e->seq));
-	first_error(&r, stat_int(g, "batches", e->stats.batches));
-	first_error(&r, stat_int(g, "identical_batches", e->stats.identical_batches));
-	first_error(&r, stat_int(g, "batches_merged", e->stats.batches_merged));
-	first_error(&r, stat_int(g, "rate_limited_domains", rate_limited));
-	first_error(&r, stat_int(g, "keys_read", e->stats.keys_read));
-	first_error(&r, stat_int(g, "events_published", e->stats.events_published));
-	first_error(&r, stat_int(g, "events_unencoded", e->stats.events_unencoded));
-	first_error(&r, stat_int(g, "domains_new", e->stats.domains_new));
-	first_error(&r, stat_int(g, "domains_gone", e->stats.domains_gone));
-	first_error(&r, stat_int(g, "reloads", e->stats.reloads));
-	first_error(&r, jsonw_cstr(g, "xenstore_connected"));
-	first_error(&r, jsonw_bool(g, xs_conn_is_up(e->xs)));
-	first_error(&r, stat_int(g, "xenstore_connects", e->stats.resyncs));
-	first_error(&r, stat_int(g, "xenstore_reads", xs->reads));
-	first_error(&r, stat_int(g, "xenstore_directories", xs->directories));
-	first_error(&r, stat_int(g, "xenstore_watches", xs->watches));
-	first_error(&r, stat_int(g, "xenstore_other_requests", xs->other_requests));
-	first_error(&r, stat_int(g, "xenstore_watch_events", xs->events));
-	first_error(&r, stat_int(g, "xenstore_request_resets", xs->request_handle_resets));
-	return r;
+	jsonw_key_uint(w, "domains", e->n_domains);
+	jsonw_key_uint(w, "resync_pending", e->n_pending);
+	jsonw_key_uint(w, "seq", e->seq);
+	jsonw_key_uint(w, "batches", e->stats.batches);
+	jsonw_key_uint(w, "identical_batches", e->stats.identical_batches);
+	jsonw_key_uint(w, "batches_merged", e->stats.batches_merged);
+	jsonw_key_uint(w, "rate_limited_domains", rate_limited);
+	jsonw_key_uint(w, "keys_read", e->stats.keys_read);
+	jsonw_key_uint(w, "events_published", e->stats.events_published);
+	jsonw_key_uint(w, "events_unencoded", e->stats.events_unencoded);
+	jsonw_key_uint(w, "domains_new", e->stats.domains_new);
+	jsonw_key_uint(w, "domains_gone", e->stats.domains_gone);
+	jsonw_key_uint(w, "reloads", e->stats.reloads);
+	jsonw_cstr(w, "xenstore_connected");
+	jsonw_bool(w, xs_conn_is_up(e->xs));
+	jsonw_key_uint(w, "xenstore_connects", e->stats.connects);
+	jsonw_key_uint(w, "xenstore_connect_attempts", xs->connect_attempts);
+	jsonw_key_uint(w, "xenstore_reads", xs->reads);
+	jsonw_key_uint(w, "xenstore_directories", xs->directories);
+	jsonw_key_uint(w, "xenstore_watches", xs->watches);
+	jsonw_key_uint(w, "xenstore_other_requests", xs->other_requests);
+	jsonw_key_uint(w, "xenstore_watch_events", xs->events);
+	jsonw_key_uint(w, "xenstore_request_resets", xs->request_handle_resets);
 }
 
 uint64_t engine_last_seq(void *engine)
@@ -1189,7 +1166,7 @@ unsigned int engine_foreach_domain(const struct engine *e, unsigned int first, s
 		const struct tracked *t = e->domains[domid];
 
 		/* Not read yet: all-false metrics would claim "no tools". */
-		if (!t || t->d->state == DOMAIN_DISCOVERED || t->d->state == DOMAIN_GONE)
+		if (!t || t->d->state == DOMAIN_DISCOVERED)
 			continue;
 		fn(ctx, domid, t->d->name, t->d->uuid, &t->metrics, ratelimit_held(&t->d->publish));
 		max--;
@@ -1205,7 +1182,7 @@ void engine_get_counters(const struct engine *e, struct engine_counters *out)
 		.batches = e->stats.batches,
 		.identical_batches = e->stats.identical_batches,
 		.events_published = e->stats.events_published,
-		.xenstore_connects = e->stats.resyncs,
+		.xenstore_connects = e->stats.connects,
 		.xenstore_connected = e->xs && xs_conn_is_up(e->xs),
 	};
 	if (e->xs)

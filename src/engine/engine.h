@@ -10,9 +10,8 @@
 #include <stdint.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <yajl/yajl_gen.h>
-
 #include "domain/domain.h"
+#include "json/jsonw.h"
 #include "metrics/metrics.h"
 #include "protocol/command.h"
 #include "xs/xs-conn.h"
@@ -56,9 +55,9 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg);
 
 /* Queries for the socket server (see server.h). */
 int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffer *out);
-int engine_get(void *engine, unsigned int domid, yajl_gen g);
-int engine_list(void *engine, yajl_gen g);
-int engine_stats(void *engine, yajl_gen g);
+void engine_get(void *engine, unsigned int domid, struct jsonw *w);
+void engine_list(void *engine, struct jsonw *w);
+void engine_stats(void *engine, struct jsonw *w);
 uint64_t engine_last_seq(void *engine);
 
 /*

@@ -1,6 +1,7 @@
 /*
  * JSON writing on top of yajl_gen. Guest and client bytes are repaired to
- * valid UTF-8 here, once, so no caller can emit invalid JSON by mistake.
+ * valid UTF-8 here, once, so no caller can emit invalid JSON by mistake;
+ * and the first error is kept here, once, so no caller chains results.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -10,98 +11,171 @@
 #include "json/jsonw.h"
 #include "util/utf8.h"
 
-yajl_gen jsonw_new(void)
+int jsonw_init(struct jsonw *w)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
-
-	if (g)
-		yajl_gen_config(g, yajl_gen_beautify, 0);
-	return g;
+	w->gen = yajl_gen_alloc(NULL);
+	w->err = w->gen ? 0 : -ENOMEM;
+	if (w->gen)
+		yajl_gen_config(w->gen, yajl_gen_beautify, 0);
+	return w->err;
 }
 
-static int status_to_errno(yajl_gen_status s)
+void jsonw_release(struct jsonw *w)
+{
+	if (w->gen)
+		yajl_gen_free(w->gen);
+	w->gen = NULL;
+}
+
+void jsonw_reset(struct jsonw *w)
+{
+	if (!w->gen)
+		return;		/* keeps its -ENOMEM */
+	yajl_gen_clear(w->gen);
+	yajl_gen_reset(w->gen, NULL);
+	w->err = 0;
+}
+
+int jsonw_error(const struct jsonw *w)
+{
+	return w->err;
+}
+
+void jsonw_fail(struct jsonw *w, int err)
+{
+	if (w->err == 0 && err < 0)
+		w->err = err;
+}
+
+/* Whether a write may go ahead: nothing failed before it. */
+static bool ok(const struct jsonw *w)
+{
+	return w->err == 0;
+}
+
+static void check(struct jsonw *w, yajl_gen_status s)
 {
 	switch (s) {
 	case yajl_gen_status_ok:
-		return 0;
+		break;
 	case yajl_gen_invalid_string:
 	case yajl_gen_invalid_number:
-		return -EINVAL;
+		jsonw_fail(w, -EINVAL);
+		break;
 	default:
-		return -EPROTO;	/* a key where a value belongs, and the like */
+		jsonw_fail(w, -EPROTO);	/* a key where a value belongs, and the like */
+		break;
 	}
 }
 
-int jsonw_string(yajl_gen g, const char *s, size_t len)
+void jsonw_string(struct jsonw *w, const char *s, size_t len)
 {
 	char stack[256], *fixed;
 	size_t fixed_len;
-	int r;
 
-	if (utf8_valid(s, len))
-		return status_to_errno(yajl_gen_string(g, (const unsigned char *)s, len));
-	if (len > SIZE_MAX / 3)
-		return -ENOMEM;
+	if (!ok(w))
+		return;
+	if (utf8_valid(s, len)) {
+		check(w, yajl_gen_string(w->gen, (const unsigned char *)s, len));
+		return;
+	}
+	if (len > SIZE_MAX / 3) {
+		jsonw_fail(w, -ENOMEM);
+		return;
+	}
 	fixed = 3 * len <= sizeof(stack) ? stack : malloc(3 * len);
-	if (!fixed)
-		return -ENOMEM;
+	if (!fixed) {
+		jsonw_fail(w, -ENOMEM);
+		return;
+	}
 	fixed_len = utf8_repair(s, len, fixed);
-	r = status_to_errno(yajl_gen_string(g, (const unsigned char *)fixed, fixed_len));
+	check(w, yajl_gen_string(w->gen, (const unsigned char *)fixed, fixed_len));
 	if (fixed != stack)
 		free(fixed);
-	return r;
 }
 
-int jsonw_cstr(yajl_gen g, const char *s)
+void jsonw_cstr(struct jsonw *w, const char *s)
 {
-	return jsonw_string(g, s, strlen(s));
+	jsonw_string(w, s, strlen(s));
 }
 
-int jsonw_int(yajl_gen g, long long v)
+void jsonw_cstr_or_null(struct jsonw *w, const char *s)
 {
-	return status_to_errno(yajl_gen_integer(g, v));
+	if (s)
+		jsonw_cstr(w, s);
+	else
+		jsonw_null(w);
 }
 
-int jsonw_bool(yajl_gen g, bool v)
+void jsonw_int(struct jsonw *w, long long v)
 {
-	return status_to_errno(yajl_gen_bool(g, v));
+	if (ok(w))
+		check(w, yajl_gen_integer(w->gen, v));
 }
 
-int jsonw_null(yajl_gen g)
+void jsonw_uint(struct jsonw *w, uint64_t v)
 {
-	return status_to_errno(yajl_gen_null(g));
+	jsonw_int(w, v > INT64_MAX ? INT64_MAX : (long long)v);
+}
+
+void jsonw_key_uint(struct jsonw *w, const char *key, uint64_t v)
+{
+	jsonw_cstr(w, key);
+	jsonw_uint(w, v);
+}
+
+void jsonw_bool(struct jsonw *w, bool v)
+{
+	if (ok(w))
+		check(w, yajl_gen_bool(w->gen, v));
+}
+
+void jsonw_null(struct jsonw *w)
+{
+	if (ok(w))
+		check(w, yajl_gen_null(w->gen));
 }
 
 /* yajl_gen_number prints its text as given, separators and state handled: any value fits. */
-int jsonw_verbatim(yajl_gen g, const char *json, size_t len)
+void jsonw_verbatim(struct jsonw *w, const char *json, size_t len)
 {
-	return status_to_errno(yajl_gen_number(g, json, len));
+	if (ok(w))
+		check(w, yajl_gen_number(w->gen, json, len));
 }
 
-int jsonw_map_open(yajl_gen g)
+void jsonw_map_open(struct jsonw *w)
 {
-	return status_to_errno(yajl_gen_map_open(g));
+	if (ok(w))
+		check(w, yajl_gen_map_open(w->gen));
 }
 
-int jsonw_map_close(yajl_gen g)
+void jsonw_map_close(struct jsonw *w)
 {
-	return status_to_errno(yajl_gen_map_close(g));
+	if (ok(w))
+		check(w, yajl_gen_map_close(w->gen));
 }
 
-int jsonw_array_open(yajl_gen g)
+void jsonw_array_open(struct jsonw *w)
 {
-	return status_to_errno(yajl_gen_array_open(g));
+	if (ok(w))
+		check(w, yajl_gen_array_open(w->gen));
 }
 
-int jsonw_array_close(yajl_gen g)
+void jsonw_array_close(struct jsonw *w)
 {
-	return status_to_errno(yajl_gen_array_close(g));
+	if (ok(w))
+		check(w, yajl_gen_array_close(w->gen));
 }
 
-void jsonw_text(yajl_gen g, const char **text, size_t *len)
+void jsonw_text(const struct jsonw *w, const char **text, size_t *len)
 {
 	const unsigned char *buf;
 
-	yajl_gen_get_buf(g, &buf, len);
+	if (!w->gen) {
+		*text = "";
+		*len = 0;
+		return;
+	}
+	yajl_gen_get_buf(w->gen, &buf, len);
 	*text = (const char *)buf;
 }

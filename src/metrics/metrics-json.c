@@ -7,81 +7,92 @@
 #include "json/jsonw.h"
 #include "metrics/metrics-json.h"
 
-static int write_map(yajl_gen g, const struct gm_map *map)
+static void write_map(struct jsonw *w, const struct gm_map *map)
 {
-	int r = jsonw_map_open(g);
-
-	for (size_t i = 0; r == 0 && i < map->count; i++) {
+	jsonw_map_open(w);
+	for (size_t i = 0; i < map->count; i++) {
 		const struct gm_pair *p = &map->items[i];
 
-		r = jsonw_string(g, p->key, p->key_len);
-		if (r == 0)
-			r = jsonw_string(g, p->value, p->value_len);
+		jsonw_string(w, p->key, p->key_len);
+		jsonw_string(w, p->value, p->value_len);
 	}
-	return r ? r : jsonw_map_close(g);
+	jsonw_map_close(w);
 }
 
-static int write_memory(yajl_gen g, const struct guest_metrics *m)
+static void write_memory(struct jsonw *w, const struct guest_metrics *m)
 {
-	int r = jsonw_map_open(g);
-
-	if (r == 0 && m->memory.total_kib != GM_ABSENT) {
-		r = jsonw_cstr(g, "total_kib");
-		if (r == 0)
-			r = jsonw_int(g, m->memory.total_kib);
+	jsonw_map_open(w);
+	if (m->memory.total_kib != GM_ABSENT) {
+		jsonw_cstr(w, "total_kib");
+		jsonw_int(w, m->memory.total_kib);
 	}
-	if (r == 0 && m->memory.free_kib != GM_ABSENT) {
-		r = jsonw_cstr(g, "free_kib");
-		if (r == 0)
-			r = jsonw_int(g, m->memory.free_kib);
+	if (m->memory.free_kib != GM_ABSENT) {
+		jsonw_cstr(w, "free_kib");
+		jsonw_int(w, m->memory.free_kib);
 	}
-	return r ? r : jsonw_map_close(g);
+	jsonw_map_close(w);
 }
 
-static int write_field(yajl_gen g, const struct guest_metrics *m, enum metrics_field f)
+static void write_field(struct jsonw *w, const struct guest_metrics *m, enum metrics_field f)
 {
 	switch (f) {
 	case METRICS_OS_VERSION:
-		return write_map(g, &m->os_version);
+		write_map(w, &m->os_version);
+		break;
 	case METRICS_PV_DRIVERS_VERSION:
-		return write_map(g, &m->pv_drivers_version);
+		write_map(w, &m->pv_drivers_version);
+		break;
 	case METRICS_PV_DRIVERS_DETECTED:
-		return jsonw_bool(g, m->pv_drivers_detected);
+		jsonw_bool(w, m->pv_drivers_detected);
+		break;
 	case METRICS_PV_DRIVERS_UP_TO_DATE:
-		return jsonw_bool(g, m->pv_drivers_up_to_date);
+		jsonw_bool(w, m->pv_drivers_up_to_date);
+		break;
 	case METRICS_PV_DRIVERS_NOT_UPGRADABLE:
-		return jsonw_bool(g, m->pv_drivers_not_upgradable);
+		jsonw_bool(w, m->pv_drivers_not_upgradable);
+		break;
 	case METRICS_NETWORKS:
-		return write_map(g, &m->networks);
+		write_map(w, &m->networks);
+		break;
 	case METRICS_MEMORY:
-		return write_memory(g, m);
+		write_memory(w, m);
+		break;
 	case METRICS_DISKS:
-		return write_map(g, &m->disks);
+		write_map(w, &m->disks);
+		break;
 	case METRICS_OTHER:
-		return write_map(g, &m->other);
+		write_map(w, &m->other);
+		break;
 	case METRICS_CAN_USE_HOTPLUG_VBD:
-		return jsonw_cstr(g, metrics_hotplug_name(m->can_use_hotplug_vbd));
+		jsonw_cstr(w, metrics_hotplug_name(m->can_use_hotplug_vbd));
+		break;
 	case METRICS_CAN_USE_HOTPLUG_VIF:
-		return jsonw_cstr(g, metrics_hotplug_name(m->can_use_hotplug_vif));
+		jsonw_cstr(w, metrics_hotplug_name(m->can_use_hotplug_vif));
+		break;
 	case METRICS_LIVE:
-		return jsonw_bool(g, m->live);
+		jsonw_bool(w, m->live);
+		break;
 	case METRICS_LAST_UPDATED:
-		return m->last_updated == GM_ABSENT ? jsonw_null(g) : jsonw_int(g, m->last_updated);
+		if (m->last_updated == GM_ABSENT)
+			jsonw_null(w);
+		else
+			jsonw_int(w, m->last_updated);
+		break;
 	case METRICS_LIMIT_REACHED:
-		return jsonw_bool(g, m->limit_reached);
+		jsonw_bool(w, m->limit_reached);
+		break;
 	default:
-		return -EINVAL;	/* a field added to the enum but not here */
+		jsonw_fail(w, -EINVAL);	/* a field added to the enum but not here */
+		break;
 	}
 }
 
-int metrics_json(yajl_gen g, const struct guest_metrics *m)
+void metrics_json(struct jsonw *w, const struct guest_metrics *m)
 {
-	int r = jsonw_map_open(g);
-
-	for (int f = 0; r == 0 && f < METRICS_FIELD_COUNT; f++) {
-		r = jsonw_cstr(g, metrics_field_name((enum metrics_field)f));
-		if (r == 0)
-			r = write_field(g, m, (enum metrics_field)f);
+	jsonw_map_open(w);
+	for (int f = 0; f < METRICS_FIELD_COUNT; f++) {
+		jsonw_cstr(w, metrics_field_name((enum metrics_field)f));
+		write_field(w, m, (enum metrics_field)f);
 	}
-	return r ? r : jsonw_map_close(g);
+	jsonw_map_close(w);
 }

@@ -1,11 +1,10 @@
 /*
  * Guest metrics as JSON: the "data" object of a domain.metrics event.
- * Owns nothing; writes into the caller's generator.
+ * Owns nothing; writes into the caller's writer.
  */
 #pragma once
 
-#include <yajl/yajl_gen.h>
-
+#include "json/jsonw.h"
 #include "metrics/metrics.h"
 
 /*
@@ -16,7 +15,7 @@
  *     member present only when known; can_use_hotplug_* as "unspecified",
  *     "yes" or "no"; last_updated as an integer or null; the rest as booleans.
  * Every key and value goes through jsonw, so any guest bytes (NUL, invalid
- * UTF-8, 4 KiB values) give valid JSON. Returns 0 or a negative errno from
- * jsonw; after an error g holds a partial document and should be discarded.
+ * UTF-8, 4 KiB values) give valid JSON. Errors are kept in w
+ * (jsonw_error()); after one, w holds a partial document: discard it.
  */
-int metrics_json(yajl_gen g, const struct guest_metrics *m);
+void metrics_json(struct jsonw *w, const struct guest_metrics *m);

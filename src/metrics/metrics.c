@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "metrics/metrics.h"
+#include "util/decimal.h"
 
 /* Room for any stored path plus a short suffix such as "/ipv4/<20 digits>". */
 #define KEYBUF (KEYSET_PATH_MAX + 64)
@@ -671,7 +672,7 @@ static long long kib(const struct keyset *ks, const char *path)
 	const char *v = keyset_get(ks, path, &len);
 	long long n;
 
-	return v && version_parse_number(v, len, &n) == 0 ? n : GM_ABSENT;
+	return v && decimal_parse_trimmed(v, len, &n) == 0 ? n : GM_ABSENT;
 }
 
 static enum gm_hotplug hotplug(const struct keyset *ks, const char *path)

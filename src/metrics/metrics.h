@@ -18,7 +18,7 @@
  *                       that way, or whose PRODUCT is not [A-Za-z0-9_-], are
  *                       dropped; the lowest N wins a duplicate PRODUCT; the
  *                       PVAddons keys win over a driver named "major" & co.
- *   pv_drivers_detected       major and minor parse (version_parse_number).
+ *   pv_drivers_detected       major and minor parse (decimal_parse_trimmed).
  *   pv_drivers_not_upgradable attr/PVAddons/NotUpgradable is exactly "1".
  *   pv_drivers_up_to_date     not_upgradable, or else detected and, with a
  *                       reference version configured, version >= reference
@@ -43,7 +43,7 @@
  *                       A key produced twice keeps the first in path order.
  *   memory              data/meminfo_total -> total_kib,
  *                       data/meminfo_free -> free_kib (GM_ABSENT unless they
- *                       parse as version_parse_number does).
+ *                       parse as decimal_parse_trimmed does).
  *   disks               every data/volumes/<n>/<rest> -> "<n>/<rest>" (e.g.
  *                       "0/size", "0/mount_points/0"); values as written.
  *   other               every control/<k> with no further "/" -> <k>;

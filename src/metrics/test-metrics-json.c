@@ -19,19 +19,20 @@ static const struct metrics_clock clock_at = { .now = 1700000100, .last_write = 
 /* The JSON text of m, NUL-terminated, owned by the caller. */
 static char *to_json(const struct guest_metrics *m, size_t *len_out)
 {
-	yajl_gen g = jsonw_new();
+	struct jsonw w;
 	const char *text;
 	size_t len;
 	char *copy;
 
-	assert_non_null(g);
-	assert_int_equal(metrics_json(g, m), 0);
-	jsonw_text(g, &text, &len);
+	assert_int_equal(jsonw_init(&w), 0);
+	metrics_json(&w, m);
+	assert_int_equal(jsonw_error(&w), 0);
+	jsonw_text(&w, &text, &len);
 	copy = malloc(len + 1);
 	assert_non_null(copy);
 	memcpy(copy, text, len);
 	copy[len] = '\0';
-	yajl_gen_free(g);
+	jsonw_release(&w);
 	if (len_out)
 		*len_out = len;
 	return copy;

@@ -11,62 +11,6 @@
 
 #define S(lit) (lit), (sizeof(lit) - 1)
 
-static long long number(const char *s, size_t len)
-{
-	long long v = -42;
-
-	assert_int_equal(version_parse_number(s, len, &v), 0);
-	return v;
-}
-
-static void test_number_good(void **state)
-{
-	assert_int_equal(number(S("0")), 0);
-	assert_int_equal(number(S("7")), 7);
-	assert_int_equal(number(S("04")), 4);	/* lsb keeps leading zeros */
-	assert_int_equal(number(S("1120")), 1120);
-	assert_int_equal(number(S("9223372036854775807")), 9223372036854775807LL);
-	/* Surrounding blanks are tolerated. */
-	assert_int_equal(number(S(" 9")), 9);
-	assert_int_equal(number(S("9\n")), 9);
-	assert_int_equal(number(S("\t 10 \r\n")), 10);
-}
-
-static void test_number_bad(void **state)
-{
-	static const struct {
-		const char *s;
-		size_t len;
-		int err;
-	} bad[] = {
-		{ S(""), -EINVAL },
-		{ S("   "), -EINVAL },
-		{ S("-1"), -EINVAL },
-		{ S("+1"), -EINVAL },
-		{ S("0x10"), -EINVAL },
-		{ S("1 2"), -EINVAL },
-		{ S("1beta"), -EINVAL },
-		{ S("1.0"), -EINVAL },
-		{ S("unknown"), -EINVAL },
-		{ S("n/a"), -EINVAL },
-		{ S("proto-0.4.0"), -EINVAL },
-		{ S("@PRODUCT_MAJOR_VERSION@"), -EINVAL },
-		{ S("1\0"), -EINVAL },
-		{ S("\0" "1"), -EINVAL },
-		{ S("\xd9\xa1"), -EINVAL },	/* ARABIC-INDIC DIGIT ONE */
-		{ S("1\v"), -EINVAL },
-		{ S("9223372036854775808"), -ERANGE },
-		{ S("99999999999999999999999"), -ERANGE },
-	};
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		long long v = -42;
-
-		assert_int_equal(version_parse_number(bad[i].s, bad[i].len, &v), bad[i].err);
-		assert_int_equal(v, -42);	/* untouched on failure */
-	}
-}
-
 static void test_reference_parse(void **state)
 {
 	struct pv_version v;
@@ -185,8 +129,6 @@ static void test_from_parts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_number_good),
-		cmocka_unit_test(test_number_bad),
 		cmocka_unit_test(test_reference_parse),
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_from_parts),

@@ -1,48 +1,12 @@
 /*
  * PV tools version parsing and comparison. Guests write these strings with
- * every imaginable mistake, so nothing here trusts libc's lenient strtol.
+ * every imaginable mistake: each component goes through util/decimal.
  */
 #include <errno.h>
-#include <limits.h>
 #include <string.h>
 
 #include "metrics/version.h"
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int parse_digits(const char *s, size_t len, long long *out)
-{
-	long long v = 0;
-
-	if (!len)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		int d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		d = s[i] - '0';
-		if (v > (LLONG_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-int version_parse_number(const char *s, size_t len, long long *out)
-{
-	while (len && is_blank(s[0])) {
-		s++;
-		len--;
-	}
-	while (len && is_blank(s[len - 1]))
-		len--;
-	return parse_digits(s, len, out);
-}
+#include "util/decimal.h"
 
 bool pv_version_from_parts(struct pv_version *out,
 			   const char *const part[PV_VERSION_PARTS],
@@ -51,7 +15,7 @@ bool pv_version_from_parts(struct pv_version *out,
 	bool ok[PV_VERSION_PARTS];
 
 	for (int i = 0; i < PV_VERSION_PARTS; i++) {
-		ok[i] = part[i] && version_parse_number(part[i], len[i], &out->part[i]) == 0;
+		ok[i] = part[i] && decimal_parse_trimmed(part[i], len[i], &out->part[i]) == 0;
 		if (!ok[i])
 			out->part[i] = PV_VERSION_MISSING;
 	}
@@ -71,7 +35,7 @@ int pv_version_parse(const char *s, struct pv_version *out)
 		/* '-' only before the build, as in "9.4.0-123". */
 		if (n == PV_VERSION_PARTS || (s[len] == '-' && n != 2))
 			return -EINVAL;
-		r = parse_digits(s, len, &v.part[n++]);
+		r = decimal_parse(s, len, &v.part[n++]);
 		if (r < 0)
 			return r;
 		if (!s[len])

@@ -17,18 +17,9 @@ struct pv_version {
 };
 
 /*
- * Parses s[0..len) as a non-negative decimal integer: ASCII digits only
- * (leading zeros allowed: "04" is 4), no sign, no "0x", no inner spaces, no
- * NUL. Leading and trailing spaces, tabs, CRs and LFs are tolerated, because
- * hand-written tools scripts and registry values carry them and they cannot
- * change which number was meant. Returns 0, -EINVAL (empty, blank or junk)
- * or -ERANGE (above LLONG_MAX); *out is written only on success.
- */
-int version_parse_number(const char *s, size_t len, long long *out);
-
-/*
  * A guest's version from its four components as written (part[i] NULL when
- * the key is absent). Returns true when major and minor both parse, which is
+ * the key is absent), each parsed by decimal_parse_trimmed() (util/decimal.h).
+ * Returns true when major and minor both parse, which is
  * what "PV drivers detected" means. A micro or build that is absent or does
  * not parse (xen-guest-agent writes build "proto-0.4.0") counts as
  * PV_VERSION_MISSING instead of hiding a usable major.minor; a major or

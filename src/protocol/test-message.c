@@ -13,18 +13,20 @@
 
 #define S(lit) (lit), (sizeof(lit) - 1)
 
-static void assert_text(yajl_gen g, const char *expect)
+/* The writer saw no error and holds exactly expect. */
+static void assert_text(const struct jsonw *w, const char *expect)
 {
 	const char *text;
 	size_t len;
 
-	jsonw_text(g, &text, &len);
+	assert_int_equal(jsonw_error(w), 0);
+	jsonw_text(w, &text, &len);
 	if (len != strlen(expect) || memcmp(text, expect, len))
 		fail_msg("got %.*s\nexpected %s", (int)len, text, expect);
 }
 
 /* The generated text, parsed back; the caller frees it. */
-static yajl_val parse_back(yajl_gen g)
+static yajl_val parse_back(const struct jsonw *w)
 {
 	char errbuf[128];
 	const char *text;
@@ -32,7 +34,8 @@ static yajl_val parse_back(yajl_gen g)
 	char *copy;
 	yajl_val v;
 
-	jsonw_text(g, &text, &len);
+	assert_int_equal(jsonw_error(w), 0);
+	jsonw_text(w, &text, &len);
 	assert_null(memchr(text, '\n', len));
 	copy = strndup(text, len);
 	assert_non_null(copy);
@@ -46,16 +49,17 @@ static yajl_val parse_back(yajl_gen g)
 static void test_hello(void **state)
 {
 	const char *version_path[] = { "server", "version", NULL };
-	yajl_gen g = jsonw_new();
+	struct jsonw w;
 	yajl_val v;
 
-	assert_int_equal(message_hello(g, "1.2.3", "abcd", 4711), 0);
-	assert_text(g, "{\"type\":\"hello\",\"protocol\":1,\"server\":{\"name\":\"xgmd\",\"version\":\"1.2.3\"},"
+	assert_int_equal(jsonw_init(&w), 0);
+	message_hello(&w, "1.2.3", "abcd", 4711);
+	assert_text(&w, "{\"type\":\"hello\",\"protocol\":1,\"server\":{\"name\":\"xgmd\",\"version\":\"1.2.3\"},"
 		       "\"instance\":\"abcd\",\"seq\":4711}");
-	v = parse_back(g);
+	v = parse_back(&w);
 	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, version_path, yajl_t_string)), "1.2.3");
 	yajl_tree_free(v);
-	yajl_gen_free(g);
+	jsonw_release(&w);
 }
 
 static void test_reply(void **state)
@@ -66,88 +70,96 @@ static void test_reply(void **state)
 	struct command_id id_str = { .type = COMMAND_ID_STRING, .num = 0, .text = verbatim,
 				     .len = sizeof(verbatim) - 1 };
 	const char *id_path[] = { "id", NULL };
-	yajl_gen g;
+	struct jsonw w;
 	yajl_val v;
 
-	g = jsonw_new();
-	assert_int_equal(message_reply(g, &id_int), 0);
-	assert_text(g, "{\"type\":\"reply\",\"id\":-7,\"ok\":true}");
-	yajl_gen_free(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_reply(&w, &id_int);
+	assert_text(&w, "{\"type\":\"reply\",\"id\":-7,\"ok\":true}");
+	jsonw_release(&w);
 
-	g = jsonw_new();
-	assert_int_equal(message_reply(g, &id_null), 0);
-	assert_text(g, "{\"type\":\"reply\",\"id\":null,\"ok\":true}");
-	yajl_gen_free(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_reply(&w, &id_null);
+	assert_text(&w, "{\"type\":\"reply\",\"id\":null,\"ok\":true}");
+	jsonw_release(&w);
 
-	g = jsonw_new();
-	assert_int_equal(message_reply(g, NULL), 0);
-	assert_text(g, "{\"type\":\"reply\",\"id\":null,\"ok\":true}");
-	yajl_gen_free(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_reply(&w, NULL);
+	assert_text(&w, "{\"type\":\"reply\",\"id\":null,\"ok\":true}");
+	jsonw_release(&w);
 
 	/* An id comes back as the client wrote it, escapes untouched. */
-	g = jsonw_new();
-	assert_int_equal(message_reply(g, &id_str), 0);
-	assert_text(g, "{\"type\":\"reply\",\"id\":\"\\ud800 \\u00e9\",\"ok\":true}");
-	v = parse_back(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_reply(&w, &id_str);
+	assert_text(&w, "{\"type\":\"reply\",\"id\":\"\\ud800 \\u00e9\",\"ok\":true}");
+	v = parse_back(&w);
 	assert_true(YAJL_IS_STRING(yajl_tree_get(v, id_path, yajl_t_string)));
 	yajl_tree_free(v);
-	yajl_gen_free(g);
+	jsonw_release(&w);
 
 	/* An open reply takes the command's results. */
-	g = jsonw_new();
-	assert_int_equal(message_reply_open(g, &id_int), 0);
-	assert_int_equal(jsonw_cstr(g, "domains"), 0);
-	assert_int_equal(jsonw_array_open(g), 0);
-	assert_int_equal(jsonw_array_close(g), 0);
-	assert_int_equal(jsonw_map_close(g), 0);
-	assert_text(g, "{\"type\":\"reply\",\"id\":-7,\"ok\":true,\"domains\":[]}");
-	yajl_gen_free(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_reply_open(&w, &id_int);
+	jsonw_cstr(&w, "domains");
+	jsonw_array_open(&w);
+	jsonw_array_close(&w);
+	jsonw_map_close(&w);
+	assert_text(&w, "{\"type\":\"reply\",\"id\":-7,\"ok\":true,\"domains\":[]}");
+	jsonw_release(&w);
 }
 
 static void test_error(void **state)
 {
 	struct command_id id = { .type = COMMAND_ID_INT, .num = 3, .text = (char *)"3", .len = 1 };
 	const char *class_path[] = { "error", "class", NULL };
-	yajl_gen g = jsonw_new();
+	struct jsonw w;
 	yajl_val v;
 
-	assert_int_equal(message_error(g, &id, COMMAND_ERROR_NOT_FOUND, "no domain 5"), 0);
-	assert_text(g, "{\"type\":\"error\",\"id\":3,\"error\":{\"class\":\"NotFound\",\"desc\":\"no domain 5\"}}");
-	yajl_gen_free(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_error(&w, &id, COMMAND_ERROR_NOT_FOUND, "no domain 5");
+	assert_text(&w, "{\"type\":\"error\",\"id\":3,\"error\":{\"class\":\"NotFound\",\"desc\":\"no domain 5\"}}");
+	jsonw_release(&w);
 
 	/* A desc quoting client bytes (truncated mid-sequence) is still valid JSON. */
-	g = jsonw_new();
-	assert_int_equal(message_error(g, NULL, COMMAND_ERROR_UNKNOWN_COMMAND, "unknown \"\xe2\x82\"\t"), 0);
-	v = parse_back(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_error(&w, NULL, COMMAND_ERROR_UNKNOWN_COMMAND, "unknown \"\xe2\x82\"\t");
+	v = parse_back(&w);
 	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(v, class_path, yajl_t_string)), "UnknownCommand");
 	yajl_tree_free(v);
-	yajl_gen_free(g);
+	jsonw_release(&w);
 }
 
 static void test_others(void **state)
 {
-	yajl_gen g;
+	struct jsonw w;
 
-	g = jsonw_new();
-	assert_int_equal(message_snapshot_end(g, 12), 0);
-	assert_text(g, "{\"type\":\"snapshot-end\",\"seq\":12}");
-	yajl_gen_free(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_snapshot_end(&w, 12);
+	assert_text(&w, "{\"type\":\"snapshot-end\",\"seq\":12}");
+	jsonw_release(&w);
 
-	g = jsonw_new();
-	assert_int_equal(message_lost(g, 3, 10, 14), 0);
-	assert_text(g, "{\"type\":\"lost\",\"count\":3,\"first_seq\":10,\"last_seq\":14}");
-	yajl_gen_free(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_lost(&w, 3, 10, 14);
+	assert_text(&w, "{\"type\":\"lost\",\"count\":3,\"first_seq\":10,\"last_seq\":14}");
+	jsonw_release(&w);
 
-	g = jsonw_new();
-	assert_int_equal(message_bye(g, "shutdown"), 0);
-	assert_text(g, "{\"type\":\"bye\",\"reason\":\"shutdown\"}");
-	yajl_gen_free(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_bye(&w, "shutdown");
+	assert_text(&w, "{\"type\":\"bye\",\"reason\":\"shutdown\"}");
+	jsonw_release(&w);
+
+	/* An event's opening, the rest left to the engine. */
+	assert_int_equal(jsonw_init(&w), 0);
+	message_event_open(&w, 5, XGM_EVENT_DOMAIN_GONE);
+	jsonw_map_close(&w);
+	assert_text(&w, "{\"type\":\"event\",\"seq\":5,\"event\":\"domain.gone\"}");
+	jsonw_release(&w);
 
 	/* Counters never wrap into negative numbers. */
-	g = jsonw_new();
-	assert_int_equal(message_snapshot_end(g, UINT64_MAX), 0);
-	assert_text(g, "{\"type\":\"snapshot-end\",\"seq\":9223372036854775807}");
-	yajl_gen_free(g);
+	assert_int_equal(jsonw_init(&w), 0);
+	message_snapshot_end(&w, UINT64_MAX);
+	assert_text(&w, "{\"type\":\"snapshot-end\",\"seq\":9223372036854775807}");
+	jsonw_release(&w);
 }
 
 int main(void)

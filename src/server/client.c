@@ -54,13 +54,13 @@ static void set_write_timeout(struct client *c, uint32_t ms)
 	bufferevent_set_timeouts(c->bev, NULL, ms ? &tv : NULL);
 }
 
-/* Appends the generated object and its newline, both or neither: a message is never cut. */
-static int append_gen(struct evbuffer *out, yajl_gen g)
+/* Appends the written object and its newline, both or neither: a message is never cut. */
+static int append_message(struct evbuffer *out, const struct jsonw *w)
 {
 	const char *text;
 	size_t len;
 
-	jsonw_text(g, &text, &len);
+	jsonw_text(w, &text, &len);
 	if (evbuffer_expand(out, len + 1) < 0 || evbuffer_add(out, text, len) < 0 ||
 	    evbuffer_add(out, "\n", 1) < 0)
 		return -ENOMEM;
@@ -68,7 +68,7 @@ static int append_gen(struct evbuffer *out, yajl_gen g)
 }
 
 /* A client that cannot be sent a message is closed: it would see a gap nothing explains. */
-static int queue_gen(struct client *c, yajl_gen g)
+static int queue_message(struct client *c, const struct jsonw *w)
 {
 	int r;
 
@@ -76,33 +76,27 @@ static int queue_gen(struct client *c, yajl_gen g)
 	client_flush_run(c);
 	if (c->state != CLIENT_OPEN && c->state != CLIENT_CLOSING)
 		return -ENOMEM;
-	r = append_gen(output(c), g);
+	r = append_message(output(c), w);
 
 	if (r)
 		client_close(c, "out of memory");
 	return r;
 }
 
-/* Queues what encode produced, or closes the client when it could not. */
-static int finish(struct client *c, yajl_gen g, int encode_result)
+/*
+ * Queues the message written into w, or closes the client when it could
+ * not be written; releases w either way. 0 or a negative errno.
+ */
+static int finish(struct client *c, struct jsonw *w)
 {
-	int r = encode_result;
+	int r = jsonw_error(w);
 
 	if (!r)
-		r = queue_gen(c, g);
+		r = queue_message(c, w);
 	else
-		client_close(c, "cannot encode a message");
-	yajl_gen_free(g);
+		client_close(c, r == -ENOMEM ? "out of memory" : "cannot encode a message");
+	jsonw_release(w);
 	return r;
-}
-
-static yajl_gen gen_new(struct client *c)
-{
-	yajl_gen g = jsonw_new();
-
-	if (!g)
-		client_close(c, "out of memory");
-	return g;
 }
 
 static void send_error(struct client *c, const struct command_id *id, enum command_error_class cls,
@@ -112,25 +106,26 @@ static void send_error(struct client *c, const struct command_id *id, enum comma
 		       const char *fmt, ...)
 {
 	char desc[256];
+	struct jsonw w;
 	va_list ap;
-	yajl_gen g;
 
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
 	c->host->stats->errors++;
 	log_debug("client %lu: %s: %s", c->serial, command_error_class_name(cls), desc);
-	g = gen_new(c);
-	if (g)
-		finish(c, g, message_error(g, id, cls, desc));
+	jsonw_init(&w);
+	message_error(&w, id, cls, desc);
+	finish(c, &w);
 }
 
 static void send_reply(struct client *c, const struct command_id *id)
 {
-	yajl_gen g = gen_new(c);
+	struct jsonw w;
 
-	if (g)
-		finish(c, g, message_reply(g, id));
+	jsonw_init(&w);
+	message_reply(&w, id);
+	finish(c, &w);
 }
 
 static void pause_reading(struct client *c)
@@ -156,14 +151,14 @@ static void stream_end(struct client *c)
 {
 	uint64_t seq = snapshot_seq(c->stream.snap);
 	struct evbuffer *held = c->stream.held;
-	yajl_gen g;
+	struct jsonw w;
 
 	c->stream.held = NULL;
 	stream_stop(c);
 	c->host->stats->snapshots++;
-	g = gen_new(c);
-	if (g && finish(c, g, message_snapshot_end(g, seq)) == 0 &&
-	    evbuffer_add_buffer(output(c), held) < 0)
+	jsonw_init(&w);
+	message_snapshot_end(&w, seq);
+	if (finish(c, &w) == 0 && evbuffer_add_buffer(output(c), held) < 0)
 		client_close(c, "out of memory");
 	evbuffer_free(held);
 }
@@ -244,44 +239,45 @@ static void do_query(struct client *c, struct command *cmd)
 {
 	const struct server_engine_ops *ops = c->host->ops;
 	void *engine = c->host->engine;
-	yajl_gen g = gen_new(c);
+	struct jsonw w;
 	int r;
 
-	if (!g)
+	/* Out of memory before a word: closed, as for any message we cannot make. */
+	if (jsonw_init(&w) < 0) {
+		jsonw_release(&w);
+		client_close(c, "out of memory");
 		return;
-	r = message_reply_open(g, &cmd->id);
-	if (r)
-		goto out;
+	}
+	message_reply_open(&w, &cmd->id);
 	switch (cmd->kind) {
 	case COMMAND_GET:
-		r = ops->get(engine, cmd->domid, g);
+		ops->get(engine, cmd->domid, &w);
 		break;
 	case COMMAND_LIST:
-		r = ops->list(engine, g);
+		ops->list(engine, &w);
 		break;
 	case COMMAND_STATS:
-		r = jsonw_cstr(g, "server");
-		r = r ?: jsonw_map_open(g);
-		r = r ?: c->host->write_stats(c->host->arg, g);
-		r = r ?: jsonw_map_close(g);
-		r = r ?: jsonw_cstr(g, "engine");
-		r = r ?: jsonw_map_open(g);
-		r = r ?: ops->stats(engine, g);
-		r = r ?: jsonw_map_close(g);
+		jsonw_cstr(&w, "server");
+		jsonw_map_open(&w);
+		c->host->write_stats(c->host->arg, &w);
+		jsonw_map_close(&w);
+		jsonw_cstr(&w, "engine");
+		jsonw_map_open(&w);
+		ops->stats(engine, &w);
+		jsonw_map_close(&w);
 		break;
 	default:
-		r = -EINVAL;
+		jsonw_fail(&w, -EINVAL);
 	}
-	r = r ?: jsonw_map_close(g);
-out:
-	if (!r) {
-		queue_gen(c, g);
-	} else if (r == -ENOENT && cmd->kind == COMMAND_GET) {
+	jsonw_map_close(&w);
+	r = jsonw_error(&w);
+	if (!r)
+		queue_message(c, &w);
+	else if (r == -ENOENT && cmd->kind == COMMAND_GET)
 		send_error(c, &cmd->id, COMMAND_ERROR_NOT_FOUND, "no domain %u", cmd->domid);
-	} else {
+	else
 		send_error(c, &cmd->id, COMMAND_ERROR_INTERNAL, "cannot answer: %s", strerror(-r));
-	}
-	yajl_gen_free(g);
+	jsonw_release(&w);
 }
 
 static void dispatch(struct client *c, struct command *cmd)
@@ -398,16 +394,15 @@ static void process_input(struct client *c)
 static void recover(struct client *c)
 {
 	struct snapshot *snapshot;
-	yajl_gen g;
+	struct jsonw w;
 	int r;
 
 	log_info("client %lu: caught up; %llu events lost (seq %llu..%llu), resending a snapshot",
 		 c->serial, (unsigned long long)c->lost.count, (unsigned long long)c->lost.first_seq,
 		 (unsigned long long)c->lost.last_seq);
-	g = gen_new(c);
-	if (!g)
-		return;
-	if (finish(c, g, message_lost(g, c->lost.count, c->lost.first_seq, c->lost.last_seq)))
+	jsonw_init(&w);
+	message_lost(&w, c->lost.count, c->lost.first_seq, c->lost.last_seq);
+	if (finish(c, &w))
 		return;
 	c->host->stats->lost_notices++;
 	c->lost.count = 0;
@@ -483,7 +478,7 @@ struct client *client_new(const struct client_host *host, evutil_socket_t fd, un
 	struct ucred cred = { .pid = 0 };
 	socklen_t cred_len = sizeof(cred);
 	struct client *c;
-	yajl_gen g;
+	struct jsonw w;
 
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -506,16 +501,14 @@ struct client *client_new(const struct client_host *host, evutil_socket_t fd, un
 	client_reconfigure(c);
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0)
 		goto fail;
-	g = jsonw_new();
-	if (!g)
-		goto fail;
-	/* Not queue_gen(): a client the host does not hold yet must not be reported closed. */
-	if (message_hello(g, XGM_VERSION, host->instance, host->ops->last_seq(host->engine)) ||
-	    append_gen(output(c), g)) {
-		yajl_gen_free(g);
+	jsonw_init(&w);
+	message_hello(&w, XGM_VERSION, host->instance, host->ops->last_seq(host->engine));
+	/* Not finish(): a client the host does not hold yet must not be reported closed. */
+	if (jsonw_error(&w) || append_message(output(c), &w)) {
+		jsonw_release(&w);
 		goto fail;
 	}
-	yajl_gen_free(g);
+	jsonw_release(&w);
 	/* One-shot queries (xgmctl get from a cron job) would flood info; subscribers are logged there. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0) {
 		c->peer_pid = (int)cred.pid;
@@ -595,12 +588,13 @@ void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, u
 
 void client_bye(struct client *c, const char *reason)
 {
-	yajl_gen g;
+	struct jsonw w;
 
 	if (c->state != CLIENT_OPEN)
 		return;
-	g = gen_new(c);
-	if (g && finish(c, g, message_bye(g, reason)) == 0)
+	jsonw_init(&w);
+	message_bye(&w, reason);
+	if (finish(c, &w) == 0)
 		begin_closing(c, reason);
 }
 

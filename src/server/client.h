@@ -12,6 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "json/jsonw.h"
 #include "protocol/command.h"
 #include "server/outblock.h"
 #include "server/server.h"
@@ -32,7 +33,7 @@ struct client_host {
 	 */
 	struct snapshot *(*snapshot_for)(void *arg, const struct command_filter *f, int *err);
 	/* Writes the server's own counters into an open map (the stats reply). */
-	int (*write_stats)(void *arg, yajl_gen g);
+	void (*write_stats)(void *arg, struct jsonw *w);
 	/*
 	 * The client is finished: no callback of it runs again. The server
 	 * unlinks it and calls client_free() later, from the loop, never

@@ -136,31 +136,26 @@ static struct snapshot *snapshot_for(void *arg, const struct command_filter *f, 
 	return snap;
 }
 
-static int write_stats(void *arg, yajl_gen g)
+static void write_stats(void *arg, struct jsonw *w)
 {
 	struct server *s = arg;
 	struct server_stats st;
-	int r;
 
 	server_get_stats(s, &st);
-#define STAT(name) r = r ?: jsonw_cstr(g, #name); r = r ?: jsonw_int(g, (long long)st.name)
-	r = 0;
-	STAT(clients);
-	STAT(subscribers);
-	STAT(output_queued);
-	STAT(clients_accepted);
-	STAT(clients_rejected);
-	STAT(clients_hung_up);
-	STAT(clients_stalled);
-	STAT(commands);
-	STAT(errors);
-	STAT(events_sent);
-	STAT(events_dropped);
-	STAT(lost_notices);
-	STAT(snapshots);
-	STAT(snapshots_encoded);
-#undef STAT
-	return r;
+	jsonw_key_uint(w, "clients", st.clients);
+	jsonw_key_uint(w, "subscribers", st.subscribers);
+	jsonw_key_uint(w, "output_queued", st.output_queued);
+	jsonw_key_uint(w, "clients_accepted", st.clients_accepted);
+	jsonw_key_uint(w, "clients_rejected", st.clients_rejected);
+	jsonw_key_uint(w, "clients_hung_up", st.clients_hung_up);
+	jsonw_key_uint(w, "clients_stalled", st.clients_stalled);
+	jsonw_key_uint(w, "commands", st.commands);
+	jsonw_key_uint(w, "errors", st.errors);
+	jsonw_key_uint(w, "events_sent", st.events_sent);
+	jsonw_key_uint(w, "events_dropped", st.events_dropped);
+	jsonw_key_uint(w, "lost_notices", st.lost_notices);
+	jsonw_key_uint(w, "snapshots", st.snapshots);
+	jsonw_key_uint(w, "snapshots_encoded", st.snapshots_encoded);
 }
 
 static void reap(evutil_socket_t fd, short what, void *arg)
@@ -286,10 +281,9 @@ void server_get_stats(const struct server *s, struct server_stats *ret)
 /* One error line, best effort, without a bufferevent: the client is not admitted. */
 static void reject(struct server *s, evutil_socket_t fd)
 {
-	yajl_gen g = jsonw_new();
-	char desc[96];
-
 	uint64_t held_back;
+	struct jsonw w;
+	char desc[96];
 
 	s->stats.clients_rejected++;
 	if (log_limit_pass(&s->refusal_log, monotonic_ms(), &held_back))
@@ -297,12 +291,14 @@ static void reject(struct server *s, evutil_socket_t fd)
 			 "%llu more refused since the last such line", s->cfg.max_clients,
 			 (unsigned long long)held_back);
 	snprintf(desc, sizeof(desc), "too many clients (%u); try again later", s->cfg.max_clients);
-	if (g && message_error(g, NULL, COMMAND_ERROR_TOO_MANY_CLIENTS, desc) == 0) {
+	jsonw_init(&w);
+	message_error(&w, NULL, COMMAND_ERROR_TOO_MANY_CLIENTS, desc);
+	if (jsonw_error(&w) == 0) {
 		const char *text;
 		size_t len;
 		ssize_t n;
 
-		jsonw_text(g, &text, &len);
+		jsonw_text(&w, &text, &len);
 		/* A fresh socket's buffer always takes one short line; newline in the same call. */
 		n = send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE);
 		if (n == (ssize_t)len)
@@ -310,7 +306,7 @@ static void reject(struct server *s, evutil_socket_t fd)
 		if (n > 0)
 			s->stats.errors++;
 	}
-	yajl_gen_free(g);
+	jsonw_release(&w);
 	close(fd);
 }
 

@@ -13,16 +13,16 @@
 #include <sys/types.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <yajl/yajl_gen.h>
-
 #include "config/config.h"
+#include "json/jsonw.h"
 #include "protocol/command.h"
 
 /*
  * What the server asks of the engine. Each is called from the event loop,
  * never re-entered, and may not call back into the server. Errors are
- * negative errno; the client then gets an InternalError (NotFound for
- * get's -ENOENT) and stays connected.
+ * negative errno (the writers' are kept in w: jsonw_fail()); the client
+ * then gets an InternalError (NotFound for get's -ENOENT) and stays
+ * connected.
  */
 struct server_engine_ops {
 	/*
@@ -34,14 +34,14 @@ struct server_engine_ops {
 	int (*snapshot)(void *engine, const struct command_filter *f, struct evbuffer *out);
 	/*
 	 * Writes the results of get as key/value pairs into the open reply
-	 * map (e.g. "domain":{...},"data":{...}); -ENOENT when domid is not
-	 * known (whatever was written is discarded).
+	 * map (e.g. "domain":{...},"data":{...}); records -ENOENT in w when
+	 * domid is not known (whatever was written is discarded).
 	 */
-	int (*get)(void *engine, unsigned int domid, yajl_gen g);
+	void (*get)(void *engine, unsigned int domid, struct jsonw *w);
 	/* Writes "domains":[...] into the open reply map. */
-	int (*list)(void *engine, yajl_gen g);
+	void (*list)(void *engine, struct jsonw *w);
 	/* Writes the engine's counters as key/value pairs into an open map. */
-	int (*stats)(void *engine, yajl_gen g);
+	void (*stats)(void *engine, struct jsonw *w);
 	/* The seq of the last event published (0: none yet). */
 	uint64_t (*last_seq)(void *engine);
 };

@@ -25,7 +25,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "server/server.h"
-#include "server/test-engine.h"
+#include "server/fake-engine.h"
 #include "util/log.h"
 #include "xgm-config.h"
 #include "util/time.h"
@@ -36,7 +36,7 @@
 struct fixture {
 	struct event_base *base;
 	struct server *server;
-	struct test_engine engine;
+	struct fake_engine engine;
 	struct server_config cfg;
 	char dir[64];
 	char path[128];
@@ -51,7 +51,7 @@ struct conn {
 
 static void start_server(struct fixture *f)
 {
-	f->server = server_new(f->base, &f->cfg, &test_engine_ops, &f->engine);
+	f->server = server_new(f->base, &f->cfg, &fake_engine_ops, &f->engine);
 	assert_non_null(f->server);
 	assert_int_equal(server_listen(f->server, f->path, 0660), 0);
 }
@@ -66,7 +66,7 @@ static int setup_with(void **state, const struct server_config *cfg)
 	snprintf(f->path, sizeof(f->path), "%s/xgmd.sock", f->dir);
 	f->base = event_base_new();
 	assert_non_null(f->base);
-	test_engine_init(&f->engine);
+	fake_engine_init(&f->engine);
 	f->cfg = *cfg;
 	start_server(f);
 	*state = f;
@@ -451,9 +451,9 @@ static void test_subscribe(void **state)
 		assert_int_equal(end, 10);
 		yajl_tree_free(v);
 	}
-	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
-	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_NEW, 0);
-	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_NEW, 0);
+	fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
 	/* Only the matching event, and after the snapshot's seq. */
 	assert_int_equal(expect_event(f, c, 5, "domain.metrics"), 13);
 	sync_ping(f, c, 2);
@@ -468,8 +468,8 @@ static void test_fan_out(void **state)
 
 	subscribe(f, all, NULL, 3);
 	subscribe(f, seven, "{\"domains\":[7]}", 1);
-	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
-	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
 	assert_int_equal(expect_event(f, all, 5, "domain.metrics"), 1);
 	assert_int_equal(expect_event(f, all, 7, "domain.gone"), 2);
 	assert_int_equal(expect_event(f, seven, 7, "domain.gone"), 2);
@@ -510,12 +510,12 @@ static void test_resubscribe_replaces(void **state)
 	expect_reply(f, c, 1);
 	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":2,\"filter\":{\"domains\":[7]},\"snapshot\":false}\n");
 	expect_reply(f, c, 2);
-	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
-	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
 	assert_int_equal(expect_event(f, c, 7, "domain.metrics"), 2);
 	conn_send(f, c, "{\"cmd\":\"unsubscribe\",\"id\":3}\n");
 	expect_reply(f, c, 3);
-	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
 	sync_ping(f, c, 4);
 	conn_close(f, c);
 }
@@ -637,7 +637,7 @@ static void test_slow_subscriber(void **state)
 
 	subscribe(f, c, NULL, 3);
 	while (published < 8u * 1024 * 1024) {
-		line_len = test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 1000);
+		line_len = fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 1000);
 		published += line_len;
 		pump(f);
 		server_get_stats(f->server, &st);
@@ -670,13 +670,13 @@ static void test_slow_subscriber(void **state)
 	assert_int_equal(st.lost_notices, 1);
 
 	/* Then a fresh snapshot, same filter, and live events after it. */
-	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++)
+	for (int i = 0; i < FAKE_ENGINE_DOMAINS; i++)
 		expect_event(f, c, f->engine.domids[i], "domain.snapshot");
 	v = expect(f, c, "snapshot-end");
 	end = get_int(v, "seq", NULL);
 	assert_int_equal(end, last);
 	yajl_tree_free(v);
-	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
 	assert_int_equal(expect_event(f, c, 7, "domain.gone"), end + 1);
 	conn_close(f, c);
 }
@@ -699,7 +699,7 @@ static void test_snapshot_shared(void **state)
 	assert_int_equal(st.snapshots, 4);
 
 	/* An event moves the seq on: the next one is new, and so is a filtered one. */
-	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
 	for (int i = 0; i < 4; i++)
 		expect_event(f, c[i], 5, "domain.metrics");
 	conn_close(f, c[3]);
@@ -740,19 +740,19 @@ static void test_snapshot_streamed(void **state)
 		if (st.output_queued > max_queued)
 			max_queued = st.output_queued;
 	}
-	line = test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	line = fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
 	pump(f);
 	server_get_stats(f->server, &st);
 	assert_int_equal(st.snapshots, 0);	/* not read: not all out */
 	/* Half the cap of snapshot lines, a line more, the reply, the held event. */
 	assert_true(max_queued <= CAP / 2 + PAD + 256 + 256 + line);
 	printf("# a %d-line snapshot of %d KiB to a client that does not read: %zu bytes queued at most "
-	       "(cap %d)\n", REPEAT * TEST_ENGINE_DOMAINS, REPEAT * TEST_ENGINE_DOMAINS * PAD / 1024,
+	       "(cap %d)\n", REPEAT * FAKE_ENGINE_DOMAINS, REPEAT * FAKE_ENGINE_DOMAINS * PAD / 1024,
 	       max_queued, CAP);
 
 	expect_reply(f, c, 100);
 	end = (long long)f->engine.seq - 1;
-	assert_int_equal(read_snapshot(f, c, end), REPEAT * TEST_ENGINE_DOMAINS);
+	assert_int_equal(read_snapshot(f, c, end), REPEAT * FAKE_ENGINE_DOMAINS);
 	assert_int_equal(expect_event(f, c, 7, "domain.gone"), end + 1);
 	expect_reply(f, c, 101);
 	server_get_stats(f->server, &st);
@@ -779,7 +779,7 @@ static void test_unencoded_event(void **state)
 	assert_int_equal(get_int(v, "first_seq", NULL), seq);
 	assert_int_equal(get_int(v, "last_seq", NULL), seq);
 	yajl_tree_free(v);
-	for (int i = 0; i < TEST_ENGINE_DOMAINS; i++)
+	for (int i = 0; i < FAKE_ENGINE_DOMAINS; i++)
 		expect_event(f, c, f->engine.domids[i], "domain.snapshot");
 	v = expect(f, c, "snapshot-end");
 	yajl_tree_free(v);
@@ -846,7 +846,7 @@ static void test_stalled_subscribers_memory(void **state)
 		do {
 			uint64_t dropped = st.events_dropped;
 
-			line = test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS,
+			line = fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS,
 						   pads[p]);
 			pump(f);
 			server_get_stats(f->server, &st);
@@ -902,7 +902,7 @@ static void test_burst_shared(void **state)
 	pump(f);
 	before = heap_in_use();
 	for (int e = 0; e < EVENTS; e++)
-		line = test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 450);
+		line = fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 450);
 	/* One turn: the block is sealed and the runs queued; the sockets are not written yet. */
 	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	queued = heap_in_use() - before;
@@ -1103,7 +1103,7 @@ static void test_stall(void **state)
 	subscribe(f, c, NULL, 3);
 	/* More than any socket buffer: the server's writes stop making progress. */
 	for (int i = 0; i < 4000; i++) {
-		test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 1000);
+		fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 1000);
 		pump(f);
 	}
 	pump_for(f, 600);
@@ -1130,7 +1130,7 @@ static void test_half_close(void **state)
 	conn_close(f, c);
 }
 
-static void test_engine_failure(void **state)
+static void fake_engine_failure(void **state)
 {
 	struct fixture *f = *state;
 	struct conn *c = conn_open_hello(f);
@@ -1139,7 +1139,7 @@ static void test_engine_failure(void **state)
 	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":1}\n");
 	expect_error(f, c, "InternalError", 1);
 	/* The failed subscribe did not subscribe. */
-	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
 	sync_ping(f, c, 2);
 	f->engine.fail_snapshot = 0;
 	subscribe(f, c, NULL, 3);
@@ -1154,7 +1154,7 @@ static void test_shutdown(void **state)
 	yajl_val v;
 
 	subscribe(f, a, NULL, 3);
-	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
 	/* No loop iteration needed: shutdown flushes by itself. */
 	server_shutdown(f->server);
 	assert_int_equal(stat(f->path, &st), -1);
@@ -1166,7 +1166,7 @@ static void test_shutdown(void **state)
 	expect_free(f, b, "bye");
 	conn_expect_eof(f, b);
 	/* Publishing after shutdown is harmless. */
-	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
 	server_shutdown(f->server);
 	conn_close(f, a);
 	conn_close(f, b);
@@ -1186,7 +1186,7 @@ static void test_listen(void **state)
 	assert_int_equal(st.st_mode & 0777, 0660);
 
 	/* A live server keeps its socket. */
-	other = server_new(f->base, &f->cfg, &test_engine_ops, &f->engine);
+	other = server_new(f->base, &f->cfg, &fake_engine_ops, &f->engine);
 	assert_non_null(other);
 	assert_int_equal(server_listen(other, f->path, 0600), -EADDRINUSE);
 	assert_int_equal(stat(f->path, &st), 0);
@@ -1209,7 +1209,7 @@ static void test_listen(void **state)
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	other = server_new(f->base, &f->cfg, &test_engine_ops, &f->engine);
+	other = server_new(f->base, &f->cfg, &fake_engine_ops, &f->engine);
 	assert_int_equal(server_listen(other, path, 0600), -EEXIST);
 	assert_int_equal(stat(path, &st), 0);
 	unlink(path);
@@ -1237,7 +1237,7 @@ static void test_listen_fd(void **state)
 	char saved[128];
 	int fd;
 
-	other = server_new(f->base, &f->cfg, &test_engine_ops, &f->engine);
+	other = server_new(f->base, &f->cfg, &fake_engine_ops, &f->engine);
 	assert_non_null(other);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/activated.sock", f->dir);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -1297,7 +1297,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_burst_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(fake_engine_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_fd, setup, teardown),

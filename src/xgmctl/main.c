@@ -316,14 +316,21 @@ static char *await_stream_message(struct conn *c, size_t *consumed, struct messa
 	return await_message(c, consumed, m, "the server closed the connection", EXIT_PROTOCOL);
 }
 
-static void send_gen(struct conn *c, yajl_gen g)
+/* Sends the command written into w as one line and releases w, or dies when it could not be written. */
+static void send_command(struct conn *c, struct jsonw *w)
 {
 	const char *text;
 	size_t len;
+	int r = jsonw_error(w);
 
-	jsonw_text(g, &text, &len);
+	if (r == -ENOMEM)
+		die(EXIT_PROTOCOL, "out of memory");
+	if (r)
+		die(EXIT_PROTOCOL, "cannot encode the command: %s", strerror(-r));
+	jsonw_text(w, &text, &len);
 	conn_send(c, text, len);
 	conn_send(c, "\n", 1);
+	jsonw_release(w);
 }
 
 /* How output looks: decided once, from stdout, the locale, NO_COLOR and --color. */
@@ -374,26 +381,21 @@ static unsigned long parse_number(const char *s, unsigned long max, const char *
 static char *request(struct conn *c, size_t *consumed, const char *cmd, long domid,
 		     struct message *reply)
 {
-	yajl_gen g = jsonw_new();
-	int r = 0;
+	struct jsonw w;
 
-	if (!g)
-		die(EXIT_PROTOCOL, "out of memory");
 	expect_hello(c, consumed);
-	r = r ?: jsonw_map_open(g);
-	r = r ?: jsonw_cstr(g, "cmd");
-	r = r ?: jsonw_cstr(g, cmd);
-	r = r ?: jsonw_cstr(g, "id");
-	r = r ?: jsonw_int(g, REQUEST_ID);
+	jsonw_init(&w);
+	jsonw_map_open(&w);
+	jsonw_cstr(&w, "cmd");
+	jsonw_cstr(&w, cmd);
+	jsonw_cstr(&w, "id");
+	jsonw_int(&w, REQUEST_ID);
 	if (domid >= 0) {
-		r = r ?: jsonw_cstr(g, "domain");
-		r = r ?: jsonw_int(g, domid);
+		jsonw_cstr(&w, "domain");
+		jsonw_int(&w, domid);
 	}
-	r = r ?: jsonw_map_close(g);
-	if (r)
-		die(EXIT_PROTOCOL, "cannot encode the command: %s", strerror(-r));
-	send_gen(c, g);
-	yajl_gen_free(g);
+	jsonw_map_close(&w);
+	send_command(c, &w);
 	return await_reply(c, consumed, reply);
 }
 
@@ -427,56 +429,48 @@ struct monitor_args {
 	unsigned long count;	/* 0: forever */
 };
 
-static int encode_subscribe(yajl_gen g, const struct monitor_args *a)
+static void write_subscribe(struct jsonw *w, const struct monitor_args *a)
 {
-	int r = 0;
-
-	r = r ?: jsonw_map_open(g);
-	r = r ?: jsonw_cstr(g, "cmd");
-	r = r ?: jsonw_cstr(g, "subscribe");
-	r = r ?: jsonw_cstr(g, "id");
-	r = r ?: jsonw_int(g, REQUEST_ID);
-	r = r ?: jsonw_cstr(g, "snapshot");
-	r = r ?: jsonw_bool(g, a->snapshot);
+	jsonw_map_open(w);
+	jsonw_cstr(w, "cmd");
+	jsonw_cstr(w, "subscribe");
+	jsonw_cstr(w, "id");
+	jsonw_int(w, REQUEST_ID);
+	jsonw_cstr(w, "snapshot");
+	jsonw_bool(w, a->snapshot);
 	if (a->n_domains || a->n_events || a->no_live_events) {
-		r = r ?: jsonw_cstr(g, "filter");
-		r = r ?: jsonw_map_open(g);
+		jsonw_cstr(w, "filter");
+		jsonw_map_open(w);
 		if (a->n_domains) {
-			r = r ?: jsonw_cstr(g, "domains");
-			r = r ?: jsonw_array_open(g);
+			jsonw_cstr(w, "domains");
+			jsonw_array_open(w);
 			for (size_t i = 0; i < a->n_domains; i++)
-				r = r ?: jsonw_int(g, (long long)parse_number(a->domains[i], XGM_DOMID_MAX,
-									       "--domain"));
-			r = r ?: jsonw_array_close(g);
+				jsonw_int(w, (long long)parse_number(a->domains[i], XGM_DOMID_MAX,
+								     "--domain"));
+			jsonw_array_close(w);
 		}
 		if (a->n_events || a->no_live_events) {
-			r = r ?: jsonw_cstr(g, "events");
-			r = r ?: jsonw_array_open(g);
+			jsonw_cstr(w, "events");
+			jsonw_array_open(w);
 			for (size_t i = 0; i < a->n_events; i++)
-				r = r ?: jsonw_cstr(g, a->events[i]);
-			r = r ?: jsonw_array_close(g);
+				jsonw_cstr(w, a->events[i]);
+			jsonw_array_close(w);
 		}
-		r = r ?: jsonw_map_close(g);
+		jsonw_map_close(w);
 	}
-	r = r ?: jsonw_map_close(g);
-	return r;
+	jsonw_map_close(w);
 }
 
 /* Sends the subscribe command and waits for its reply. */
 static void subscribe(struct conn *c, size_t *consumed, const struct monitor_args *a)
 {
 	struct message reply;
-	yajl_gen g = jsonw_new();
-	int r;
+	struct jsonw w;
 
-	if (!g)
-		die(EXIT_PROTOCOL, "out of memory");
 	expect_hello(c, consumed);
-	r = encode_subscribe(g, a);
-	if (r)
-		die(EXIT_PROTOCOL, "cannot encode the command: %s", strerror(-r));
-	send_gen(c, g);
-	yajl_gen_free(g);
+	jsonw_init(&w);
+	write_subscribe(&w, a);
+	send_command(c, &w);
 	await_reply(c, consumed, &reply);
 	yajl_tree_free(reply.root);
 }

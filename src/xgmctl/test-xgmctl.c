@@ -23,7 +23,7 @@
 #include <event2/event.h>
 
 #include "server/server.h"
-#include "server/test-engine.h"
+#include "server/fake-engine.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -34,7 +34,7 @@ static const char *xgmctl;
 struct fixture {
 	struct event_base *base;
 	struct server *server;
-	struct test_engine engine;
+	struct fake_engine engine;
 	char dir[64];
 	char path[128];
 };
@@ -59,8 +59,8 @@ static int setup_with(void **state, uint32_t max_clients)
 	snprintf(f->path, sizeof(f->path), "%s/xgmd.sock", f->dir);
 	f->base = event_base_new();
 	assert_non_null(f->base);
-	test_engine_init(&f->engine);
-	f->server = server_new(f->base, &cfg, &test_engine_ops, &f->engine);
+	fake_engine_init(&f->engine);
+	f->server = server_new(f->base, &cfg, &fake_engine_ops, &f->engine);
 	assert_non_null(f->server);
 	assert_int_equal(server_listen(f->server, f->path, 0600), 0);
 	*state = f;
@@ -247,7 +247,7 @@ static void test_monitor(void **state)
 	/* Three snapshot events and one live event make four. */
 	run_start(f, &r, "monitor", "--count", "4", NULL);
 	wait_subscribers(f, &r, 1);
-	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
 	assert_int_equal(run_wait(f, &r), 0);
 	assert_int_equal(count_lines(r.out), 5);
 	assert_non_null(strstr(r.out, "{\"type\":\"snapshot-end\",\"seq\":0}\n"));
@@ -258,9 +258,9 @@ static void test_monitor(void **state)
 	run_start(f, &r, "monitor", "--domain", "7", "--domain", "0", "--event", "domain.metrics",
 		  "--no-snapshot", "--count", "1", NULL);
 	wait_subscribers(f, &r, 1);
-	test_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
-	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
-	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 0);
+	fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_METRICS, 0);
 	assert_int_equal(run_wait(f, &r), 0);
 	assert_int_equal(count_lines(r.out), 1);
 	assert_non_null(strstr(r.out, "\"seq\":4,\"event\":\"domain.metrics\""));
@@ -274,7 +274,7 @@ static void test_monitor_pretty(void **state)
 	/* --pretty through a pipe: readable lines, no colour (auto), and --count as before. */
 	run_start(f, &r, "monitor", "--pretty", "--count", "4", NULL);
 	wait_subscribers(f, &r, 1);
-	test_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
+	fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
 	assert_int_equal(run_wait(f, &r), 0);
 	assert_string_equal(r.err, "");
 	assert_int_equal(count_lines(r.out), 5);

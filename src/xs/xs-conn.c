@@ -22,6 +22,10 @@
 
 #include "util/log.h"
 #include "xs/xs-conn.h"
+#include "xs/xs-wire.h"
+
+/* How long reading an oversize listing off the wire may hold the loop. */
+#define WIRE_TIMEOUT_MS 2000
 
 struct watch_handle {
 	struct xs_conn *conn;
@@ -178,6 +182,7 @@ static void on_lost(evutil_socket_t fd, short what, void *arg)
 
 static void try_connect(struct xs_conn *conn)
 {
+	conn->stats.connect_attempts++;
 	conn->req = xs_open(0);
 	if (!conn->req) {
 		log_debug("xenstore: connect failed: %s", strerror(errno));
@@ -230,7 +235,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct xs_conn *conn = arg;
 
 	if (!conn->up) {
-		conn->stats.reconnects++;
 		try_connect(conn);
 		return;
 	}
@@ -307,6 +311,27 @@ char *xs_conn_read(struct xs_conn *conn, const char *path, unsigned int *len, in
 	return value;
 }
 
+/*
+ * The listing of path broke the request handle: oxenstored sent it in one
+ * oversize packet. Ask again on a private socket connection and read it
+ * whole. Through /dev/xen/xenbus (no socket), or when that fails too, the
+ * answer stays -EMSGSIZE: never an error the caller could take for an
+ * answer about path.
+ */
+static char **read_oversize(struct xs_conn *conn, const char *path, unsigned int *num, int *err)
+{
+	char **names = xs_wire_directory(xs_daemon_socket(), path, WIRE_TIMEOUT_MS, num, err);
+
+	if (names) {
+		conn->stats.oversize_listings++;
+		return names;
+	}
+	log_debug("xenstore: cannot read the oversize listing of %s off the wire: %s", path,
+		  strerror(-*err));
+	*err = -EMSGSIZE;
+	return NULL;
+}
+
 char **xs_conn_directory(struct xs_conn *conn, const char *path, unsigned int *num, int *err)
 {
 	char **names;
@@ -319,6 +344,8 @@ char **xs_conn_directory(struct xs_conn *conn, const char *path, unsigned int *n
 	names = xs_directory(conn->req, XBT_NULL, path, num);
 	if (!names)
 		*err = request_failed(conn, conn->req, errno);
+	if (!names && *err == -EMSGSIZE)
+		names = read_oversize(conn, path, num, err);
 	return names;
 }
 

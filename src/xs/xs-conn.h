@@ -39,8 +39,9 @@ struct xs_conn_stats {
 	uint64_t watches;
 	uint64_t other_requests;
 	uint64_t events;
-	uint64_t reconnects;
+	uint64_t connect_attempts;	/* the first included, failed or not */
 	uint64_t request_handle_resets;	/* a request broke its handle (-EMSGSIZE) */
+	uint64_t oversize_listings;	/* of those, listings then read off the wire (xs-wire.h) */
 };
 
 /* Connects at once and retries with backoff on failure. NULL on ENOMEM. */
@@ -54,8 +55,9 @@ const struct xs_conn_stats *xs_conn_stats(const struct xs_conn *conn);
 /*
  * Synchronous requests on the live handle. On failure they return NULL or
  * a negative errno: -ENOENT and -EACCES are answers; -EMSGSIZE means that
- * xenstored's answer could not be read (oxenstored's oversize listings) and
- * the request handle was replaced, the connection still up; -ENOTCONN
+ * xenstored's answer could not be read and the request handle was replaced,
+ * the connection still up (an oversize listing from oxenstored is read
+ * again off the wire first, see xs-wire.h); -ENOTCONN
  * means the connection is (now) down and lost() has been scheduled.
  */
 /* The value, NUL-terminated, malloc'ed (the caller frees); *len excludes the NUL. */

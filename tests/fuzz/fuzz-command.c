@@ -17,21 +17,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct command_error err;
 	struct command cmd;
-	yajl_gen g;
+	struct jsonw w;
 	int r;
 
 	r = command_parse((const char *)data, size, &cmd, &err);
 	if (r != 0 && r != -EINVAL && r != -ENOMEM)
 		abort();
-	g = jsonw_new();
-	if (g) {
+	if (r == 0 || r == -EINVAL) {
+		jsonw_init(&w);
 		if (r == 0)
-			r = message_reply(g, &cmd.id);
-		else if (r == -EINVAL)
-			r = message_error(g, &cmd.id, err.cls, err.desc);
-		if (r == 0)
-			fuzz_check_json(g);
-		yajl_gen_free(g);
+			message_reply(&w, &cmd.id);
+		else
+			message_error(&w, &cmd.id, err.cls, err.desc);
+		fuzz_check_json(&w);
+		jsonw_release(&w);
 	}
 	/* The echoed id is a slice of the line. */
 	if (cmd.id.type != COMMAND_ID_NULL && !memmem(data, size, cmd.id.text, cmd.id.len))

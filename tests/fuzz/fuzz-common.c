@@ -1,6 +1,7 @@
 /*
  * The checks shared by the fuzz harnesses (see fuzz.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,14 +11,20 @@
 #include "json/jsonw.h"
 #include "util/utf8.h"
 
-void fuzz_check_json(yajl_gen g)
+void fuzz_check_json(const struct jsonw *w)
 {
 	char err[128], *copy;
 	const char *text;
 	size_t len;
 	yajl_val v;
 
-	jsonw_text(g, &text, &len);
+	if (jsonw_error(w) == -ENOMEM)
+		return;
+	if (jsonw_error(w)) {
+		fprintf(stderr, "the writer failed: %s\n", strerror(-jsonw_error(w)));
+		abort();
+	}
+	jsonw_text(w, &text, &len);
 	if (!utf8_valid(text, len) || memchr(text, '\n', len) || memchr(text, '\0', len)) {
 		fprintf(stderr, "output is not one line of UTF-8: %.*s\n", (int)len, text);
 		abort();

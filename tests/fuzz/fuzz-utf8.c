@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
 	char *out = malloc(3 * size + 1);
+	struct jsonw w;
 	size_t n;
-	yajl_gen g;
 
 	if (!out)
 		return 0;
@@ -24,11 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (utf8_valid(s, size) && (n != size || memcmp(out, s, size) != 0))
 		abort();
 	free(out);
-	g = jsonw_new();
-	if (g) {
-		if (jsonw_string(g, s, size) == 0)
-			fuzz_check_json(g);
-		yajl_gen_free(g);
-	}
+	jsonw_init(&w);
+	jsonw_string(&w, s, size);
+	fuzz_check_json(&w);
+	jsonw_release(&w);
 	return 0;
 }

@@ -7,9 +7,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <yajl/yajl_gen.h>
+
+#include "json/jsonw.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Aborts unless g holds exactly one valid JSON value on one line. */
-void fuzz_check_json(yajl_gen g);
+/*
+ * Aborts unless w holds exactly one valid JSON value on one line. A writer
+ * that ran out of memory holds nothing to check; any other writer error is
+ * a bug of ours, and aborts too.
+ */
+void fuzz_check_json(const struct jsonw *w);

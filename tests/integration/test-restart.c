@@ -83,6 +83,9 @@ static void test_restart(void **state)
 	assert_string_equal(json_str(json_get(v, "data", "pv_drivers_version"), "minor", NULL), "4");
 	yajl_tree_free(v);
 	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connected"), 1);
+	/* Two connections; the attempts count those and every retry that found no xenstored. */
+	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connects"), 2);
+	assert_true(client_stat(&f.ctl, "engine", "xenstore_connect_attempts") >= 2);
 }
 
 /* Also after a failed assertion: nothing may outlive the test. */

@@ -11,12 +11,12 @@
 
 #include "server/server.h"
 
-#define TEST_ENGINE_DOMAINS 3
+#define FAKE_ENGINE_DOMAINS 3
 
-struct test_engine {
+struct fake_engine {
 	uint64_t seq;			/* last published */
-	unsigned int domids[TEST_ENGINE_DOMAINS];
-	const char *names[TEST_ENGINE_DOMAINS];
+	unsigned int domids[FAKE_ENGINE_DOMAINS];
+	const char *names[FAKE_ENGINE_DOMAINS];
 	int fail_snapshot;		/* non-zero: snapshot() returns it */
 	/* Each snapshot line this many times with this much filler: a snapshot of a big host. */
 	unsigned int snapshot_repeat;	/* 0 is 1 */
@@ -24,14 +24,14 @@ struct test_engine {
 	unsigned int snapshots;		/* snapshot() calls */
 };
 
-extern const struct server_engine_ops test_engine_ops;
+extern const struct server_engine_ops fake_engine_ops;
 
-void test_engine_init(struct test_engine *e);
+void fake_engine_init(struct fake_engine *e);
 
 /*
  * Publishes one event about domid through s with the next seq; pad bytes
  * of filler in "data" make it as big as a test needs. Returns its length
  * on the wire (newline included).
  */
-size_t test_engine_publish(struct test_engine *e, struct server *s, unsigned int domid,
+size_t fake_engine_publish(struct fake_engine *e, struct server *s, unsigned int domid,
 			   enum xgm_event kind, size_t pad);
