@@ -55,16 +55,25 @@ static int run_tool(const char *socket)
 	return WEXITSTATUS(status);
 }
 
-/* Both xgmds publish a metrics event for the appliance, with these flags. */
+/*
+ * Both xgmds publish a metrics event for the appliance with these flags
+ * (earlier ones, of a batch that settled before the guest's last write,
+ * are skipped), and the versions, which stay visible whatever the flag says.
+ */
 static void expect_both(int up_to_date, int not_upgradable)
 {
 	for (size_t i = 0; i < 2; i++) {
-		yajl_val v = client_wait_event(subscribers[i], "domain.metrics", APPLIANCE, TIMEOUT_MS);
+		yajl_val v;
 
-		assert_non_null(v);
-		assert_int_equal(json_bool(v, "data", "pv_drivers_up_to_date"), up_to_date);
-		assert_int_equal(json_bool(v, "data", "pv_drivers_not_upgradable"), not_upgradable);
-		/* The versions stay visible whatever the flag says. */
+		for (;;) {
+			v = client_wait_event(subscribers[i], "domain.metrics", APPLIANCE, TIMEOUT_MS);
+			assert_non_null(v);
+			if (json_bool(v, "data", "pv_drivers_up_to_date") == up_to_date &&
+			    json_bool(v, "data", "pv_drivers_not_upgradable") == not_upgradable &&
+			    json_str(json_get(v, "data", "pv_drivers_version"), "minor", NULL))
+				break;
+			yajl_tree_free(v);
+		}
 		assert_string_equal(json_str(json_get(v, "data", "pv_drivers_version"), "major", NULL), "6");
 		assert_string_equal(json_str(json_get(v, "data", "pv_drivers_version"), "minor", NULL), "2");
 		yajl_tree_free(v);
