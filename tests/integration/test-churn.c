@@ -27,10 +27,7 @@
 #define TIMEOUT_MS 8000
 #define FIRST_DOMID 10
 
-static char dir[PATH_MAX];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client sub;
+static struct fixture f = { .log_level = "notice" };
 static unsigned int per_mode = 200;
 
 static int setup(void **state)
@@ -39,23 +36,13 @@ static int setup(void **state)
 
 	if (n && atoi(n) > 0 && atoi(n) <= 2000)
 		per_mode = (unsigned int)atoi(n);
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	xgmd_start_logging(&daemon_, dir, "xgmd", (const char *const[]){ "settle.quiet_ms=10", NULL },
-			   "notice");
-	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
+	fixture_start(&f, (const char *const[]){ "settle.quiet_ms=10", NULL }, SUBSCRIBE_ALL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	int r = 0;
-
-	client_close(&sub);
-	r |= xgmd_stop(&daemon_);
-	xs_close(xs);
-	sandbox_test_stop(dir);
-	return r;
+	return fixture_stop(&f);
 }
 
 static unsigned int count_fds(pid_t pid)
@@ -74,18 +61,9 @@ static unsigned int count_fds(pid_t pid)
 	return n;
 }
 
-static long long engine_stat(const char *name)
-{
-	yajl_val v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":\"s\"}");
-	long long n = json_int(json_get(v, "engine", NULL), name, NULL);
-
-	yajl_tree_free(v);
-	return n;
-}
-
 static size_t list_length(void)
 {
-	yajl_val v = client_call(&sub, "{\"cmd\":\"list\",\"id\":\"l\"}");
+	yajl_val v = client_call(&f.ctl, "{\"cmd\":\"list\",\"id\":\"l\"}");
 	yajl_val a = json_get(v, "domains", NULL);
 	size_t n;
 
@@ -99,7 +77,7 @@ static size_t list_length(void)
 
 static void wait_event(const char *event, unsigned int domid)
 {
-	yajl_val v = client_wait_event(&sub, event, domid, TIMEOUT_MS);
+	yajl_val v = client_wait_event(&f.sub, event, domid, TIMEOUT_MS);
 
 	assert_non_null(v);
 	yajl_tree_free(v);
@@ -111,14 +89,13 @@ static void churn(unsigned int first, unsigned int n, bool remove_home)
 	for (unsigned int domid = first; domid < first + n; domid++) {
 		char path[64];
 
-		assert_int_equal(sandbox_domain_create(dir, xs, domid, "churn", true), 0);
-		wait_event("domain.new", domid);
-		assert_int_equal(sandbox_test_guest(dir, domid, "data/meminfo_free", "1024"), 0);
-		assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/MajorVersion", "9"), 0);
-		assert_int_equal(sandbox_domain_destroy(dir, domid), 0);
+		assert_true(fixture_new_domain(&f, domid, "churn"));
+		assert_int_equal(sandbox_test_guest(f.dir, domid, "data/meminfo_free", "1024"), 0);
+		assert_int_equal(sandbox_test_guest(f.dir, domid, "attr/PVAddons/MajorVersion", "9"), 0);
+		assert_int_equal(sandbox_domain_destroy(f.dir, domid), 0);
 		if (remove_home) {
 			snprintf(path, sizeof(path), "/local/domain/%u", domid);
-			assert_true(xs_rm(xs, XBT_NULL, path));
+			assert_true(xs_rm(f.xs, XBT_NULL, path));
 		}
 		wait_event("domain.gone", domid);
 	}
@@ -127,28 +104,29 @@ static void churn(unsigned int first, unsigned int n, bool remove_home)
 static void run_mode(const char *what, unsigned int first, bool remove_home)
 {
 	unsigned int warmup = per_mode / 10 ? per_mode / 10 : 1, fds;
-	long long new_before = engine_stat("domains_new"), gone_before = engine_stat("domains_gone");
+	long long new_before = client_stat(&f.ctl, "engine", "domains_new");
+	long long gone_before = client_stat(&f.ctl, "engine", "domains_gone");
 	long rss_warm, rss_end;
 	struct timespec t0, t1;
 
 	churn(first, warmup, remove_home);
-	fds = count_fds(daemon_.pid);
-	rss_warm = xgmd_rss_kib(&daemon_);
+	fds = count_fds(f.xgmd.pid);
+	rss_warm = xgmd_rss_kib(&f.xgmd);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	churn(first + warmup, per_mode - warmup, remove_home);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	rss_end = xgmd_rss_kib(&daemon_);
+	rss_end = xgmd_rss_kib(&f.xgmd);
 	printf("churn, homes %s: %u domains; xgmd RSS %ld KiB after %u, %ld KiB after all "
 	       "(%+.1f %%); %u fds; %.1f domains/s\n", what, per_mode, rss_warm, warmup, rss_end,
 	       100.0 * (double)(rss_end - rss_warm) / (double)rss_warm, fds,
 	       (per_mode - warmup) / ((double)(t1.tv_sec - t0.tv_sec) +
 				      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9));
 	/* Every domain that was new is gone, dom0 is alone, no fd leaked. */
-	assert_int_equal(engine_stat("domains_new") - new_before, per_mode);
-	assert_int_equal(engine_stat("domains_gone") - gone_before, per_mode);
-	assert_int_equal(engine_stat("domains"), 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains_new") - new_before, per_mode);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains_gone") - gone_before, per_mode);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains"), 1);
 	assert_int_equal(list_length(), 1);
-	assert_int_equal(count_fds(daemon_.pid), fds);
+	assert_int_equal(count_fds(f.xgmd.pid), fds);
 }
 
 static void test_churn_homes_removed(void **state)

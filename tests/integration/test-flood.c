@@ -40,69 +40,46 @@
 /* The server's REFUSAL_LOG_INTERVAL_MS. */
 #define REFUSAL_LOG_INTERVAL_MS 10000
 
-static char dir[PATH_MAX];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client sub;
+/* At info, as in production: debug would log every connection. */
+static struct fixture f = { .log_level = "info" };
 
 static int setup(void **state)
 {
 	static const char *const sets[] = { "limits.max_clients=64", NULL };
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	/* At info, as in production: debug would log every connection. */
-	xgmd_start_logging(&daemon_, dir, "xgmd", sets, "info");
-	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
+	fixture_start(&f, sets, SUBSCRIBE_ALL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	int r;
-
-	client_close(&sub);
-	r = xgmd_stop(&daemon_);
-	xs_close(xs);
-	sandbox_test_stop(dir);
-	return r;
-}
-
-static long long server_stat(const char *name)
-{
-	yajl_val v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":2}");
-	long long n;
-
-	assert_non_null(v);
-	n = json_int(json_get(v, "server", name), NULL, NULL);
-	yajl_tree_free(v);
-	return n;
+	return fixture_stop(&f);
 }
 
 /* Every connection xgmd took from its backlog: admitted, refused, or found closed already. */
 static long long connections_seen(void)
 {
-	return server_stat("clients_accepted") + server_stat("clients_rejected") +
-	       server_stat("clients_hung_up");
+	return client_stat(&f.ctl, "server", "clients_accepted") + client_stat(&f.ctl, "server", "clients_rejected") +
+	       client_stat(&f.ctl, "server", "clients_hung_up");
 }
 
 /* The log's lines: all of them, and those saying a client was refused. */
 static void count_log(size_t *lines, size_t *refusals)
 {
 	char path[PATH_MAX + 16], buf[4096];
-	FILE *f;
+	FILE *file;
 
-	snprintf(path, sizeof(path), "%s/xgmd.log", dir);
-	f = fopen(path, "r");
-	assert_non_null(f);
+	snprintf(path, sizeof(path), "%s/xgmd.log", f.dir);
+	file = fopen(path, "r");
+	assert_non_null(file);
 	*lines = *refusals = 0;
-	while (fgets(buf, sizeof(buf), f)) {
+	while (fgets(buf, sizeof(buf), file)) {
 		if (strchr(buf, '\n'))
 			(*lines)++;
 		if (strstr(buf, "refusing a client"))
 			(*refusals)++;
 	}
-	fclose(f);
+	fclose(file);
 }
 
 /* Says which client failed and how, with the end of xgmd's log, before the assertion stops the test. */
@@ -115,7 +92,7 @@ static void print_failure(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, " (%s)\n", strerror(errno));
-	snprintf(path, sizeof(path), "%s/xgmd.log", dir);
+	snprintf(path, sizeof(path), "%s/xgmd.log", f.dir);
 	snprintf(cmd, sizeof(cmd), "tail -n 20 '%s' >&2", path);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot show %s\n", path);
@@ -127,7 +104,7 @@ static pid_t start_flooder(void)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	pid_t pid;
 
-	strcpy(sa.sun_path, daemon_.socket);
+	strcpy(sa.sun_path, f.xgmd.socket);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid > 0)
@@ -157,7 +134,7 @@ static double kick_delay(struct guest *g, unsigned int domid, int n)
 	t0 = monotonic_ms_exact();
 	assert_int_equal(guest_write(g, 0, "data/meminfo_free", value, strlen(value)), 0);
 	assert_int_equal(guest_write(g, 0, "data/updated", value, strlen(value)), 0);
-	v = client_wait_event(&sub, "domain.metrics", domid, TIMEOUT_MS);
+	v = client_wait_event(&f.sub, "domain.metrics", domid, TIMEOUT_MS);
 	assert_non_null(v);
 	yajl_tree_free(v);
 	return monotonic_ms_exact() - t0;
@@ -177,13 +154,10 @@ static void test_connect_close_flood(void **state)
 
 	assert_non_null(legit);
 	/* Two domains, so that each stays within any per-domain publication limit. */
-	assert_int_equal(sandbox_domain_create(dir, xs, 40, "at-rest", true), 0);
-	assert_int_equal(sandbox_domain_create(dir, xs, 41, "under-flood", true), 0);
-	v = client_wait_event(&sub, "domain.new", 41, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	quiet = guest_open(dir, 40);
-	busy = guest_open(dir, 41);
+	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 40, "at-rest", true), 0);
+	assert_true(fixture_new_domain(&f, 41, "under-flood"));
+	quiet = guest_open(f.dir, 40);
+	busy = guest_open(f.dir, 41);
 	assert_non_null(quiet);
 	assert_non_null(busy);
 	for (int i = 0; i < KICKS; i++) {
@@ -193,7 +167,7 @@ static void test_connect_close_flood(void **state)
 	}
 
 	count_log(&lines0, &refusals0);
-	accepted0 = server_stat("clients_accepted");
+	accepted0 = client_stat(&f.ctl, "server", "clients_accepted");
 	seen0 = connections_seen();
 	t_start = monotonic_ms_exact();
 	flooder = start_flooder();
@@ -208,7 +182,7 @@ static void test_connect_close_flood(void **state)
 		if (i < LEGIT_CLIENTS) {
 			const char *type;
 
-			v = client_connect(&legit[i], daemon_.socket);
+			v = client_connect(&legit[i], f.xgmd.socket);
 			connect_max = monotonic_ms_exact() - t0 > connect_max ? monotonic_ms_exact() - t0 : connect_max;
 			type = v ? json_str(v, "type", NULL) : NULL;
 			if (type && strcmp(type, "hello") == 0)
@@ -223,7 +197,7 @@ static void test_connect_close_flood(void **state)
 			flood_max = d > flood_max ? d : flood_max;
 		}
 		t0 = monotonic_ms_exact();
-		v = client_call(&sub, "{\"cmd\":\"ping\",\"id\":4}");
+		v = client_call(&f.sub, "{\"cmd\":\"ping\",\"id\":4}");
 		assert_non_null(v);
 		yajl_tree_free(v);
 		ping_max = monotonic_ms_exact() - t0 > ping_max ? monotonic_ms_exact() - t0 : ping_max;
@@ -244,9 +218,9 @@ static void test_connect_close_flood(void **state)
 	kill(flooder, SIGKILL);
 	assert_int_equal(waitpid(flooder, &status, 0), flooder);
 	t_end = monotonic_ms_exact();
-	accepted1 = server_stat("clients_accepted");
-	rejected = server_stat("clients_rejected");
-	hung_up = server_stat("clients_hung_up");
+	accepted1 = client_stat(&f.ctl, "server", "clients_accepted");
+	rejected = client_stat(&f.ctl, "server", "clients_rejected");
+	hung_up = client_stat(&f.ctl, "server", "clients_hung_up");
 	seen1 = connections_seen();
 	count_log(&lines1, &refusals1);
 

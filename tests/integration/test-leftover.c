@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "sandbox.h"
@@ -26,10 +24,7 @@
 #define DEAD 5
 #define LIVE 16
 
-static char dir[PATH_MAX];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client sub;
+static struct fixture f;
 
 /*
  * As a toolstack that fails to clean up: the domain dies (xenstored
@@ -41,29 +36,20 @@ static void kill_leaving_home(unsigned int domid)
 	unsigned int len;
 	char *home;
 
-	assert_int_equal(sandbox_domain_destroy(dir, domid), 0);
-	assert_true(sandbox_test_wait_event(xs, TIMEOUT_MS, "@releaseDomain", "released"));
+	assert_int_equal(sandbox_domain_destroy(f.dir, domid), 0);
+	assert_true(sandbox_test_wait_event(f.xs, TIMEOUT_MS, "@releaseDomain", "released"));
 	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
-	home = xs_read(xs, XBT_NULL, path, &len);
+	home = xs_read(f.xs, XBT_NULL, path, &len);
 	/* oxenstored deletes a released domain's nodes: leave the home as a toolstack would. */
 	if (!home)
-		assert_true(xs_write(xs, XBT_NULL, path, "dead", 4));
+		assert_true(xs_write(f.xs, XBT_NULL, path, "dead", 4));
 	free(home);
-}
-
-static long long engine_stat(const char *name)
-{
-	yajl_val v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":\"s\"}");
-	long long n = json_int(json_get(v, "engine", NULL), name, NULL);
-
-	yajl_tree_free(v);
-	return n;
 }
 
 /* Whether `list` names domid. */
 static bool listed(unsigned int domid)
 {
-	yajl_val v = client_call(&sub, "{\"cmd\":\"list\",\"id\":\"l\"}");
+	yajl_val v = client_call(&f.ctl, "{\"cmd\":\"list\",\"id\":\"l\"}");
 	yajl_val a = json_get(v, "domains", NULL);
 	bool found = false;
 
@@ -76,7 +62,7 @@ static bool listed(unsigned int domid)
 
 static void wait_event(const char *event, unsigned int domid)
 {
-	yajl_val v = client_wait_event(&sub, event, domid, TIMEOUT_MS);
+	yajl_val v = client_wait_event(&f.sub, event, domid, TIMEOUT_MS);
 
 	assert_non_null(v);
 	yajl_tree_free(v);
@@ -84,30 +70,23 @@ static void wait_event(const char *event, unsigned int domid)
 
 static int setup(void **state)
 {
-	time_t deadline;
 	yajl_val v;
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	assert_true(xs_watch(xs, "@releaseDomain", "released"));
-	assert_true(sandbox_test_wait_event(xs, TIMEOUT_MS, "@releaseDomain", "released"));
+	fixture_start_sandbox(&f);
+	assert_true(xs_watch(f.xs, "@releaseDomain", "released"));
+	assert_true(sandbox_test_wait_event(f.xs, TIMEOUT_MS, "@releaseDomain", "released"));
 	for (unsigned int domid = FIRST_DEAD; domid < FIRST_DEAD + DEAD; domid++) {
-		assert_int_equal(sandbox_domain_create(dir, xs, domid, "dead", true), 0);
+		assert_int_equal(sandbox_domain_create(f.dir, f.xs, domid, "dead", true), 0);
 		kill_leaving_home(domid);
 	}
-	assert_int_equal(sandbox_domain_create(dir, xs, LIVE, "live", true), 0);
+	assert_int_equal(sandbox_domain_create(f.dir, f.xs, LIVE, "live", true), 0);
 
-	xgmd_start(&daemon_, dir, "xgmd", (const char *const[]){ "settle.quiet_ms=50", NULL });
-	v = client_connect(&sub, daemon_.socket);
-	assert_non_null(v);
-	yajl_tree_free(v);
+	fixture_start_xgmd(&f, (const char *const[]){ "settle.quiet_ms=50", NULL }, NULL);
 	/* The start-up pass has asked every listed domid. */
-	deadline = time(NULL) + 10;
-	while (engine_stat("resync_pending") != 0 || engine_stat("domains") < 2) {
-		assert_true(time(NULL) < deadline);
-		usleep(5000);
-	}
-	v = client_call(&sub, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
+	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", 1,
+					      TIMEOUT_MS));
+	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, TIMEOUT_MS));
+	v = client_call(&f.sub, SUBSCRIBE_ALL);
 	assert_int_equal(json_bool(v, "ok", NULL), 1);
 	yajl_tree_free(v);
 	return 0;
@@ -115,50 +94,41 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	int r = 0;
-
-	client_close(&sub);
-	r |= xgmd_stop(&daemon_);
-	xs_close(xs);
-	sandbox_test_stop(dir);
-	return r;
+	return fixture_stop(&f);
 }
 
 static void test_leftover_homes_at_start(void **state)
 {
 	/* dom0 and the live domain, not the five dead ones whose homes linger. */
-	assert_int_equal(engine_stat("domains"), 2);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains"), 2);
 	assert_true(listed(0));
 	assert_true(listed(LIVE));
 	for (unsigned int domid = FIRST_DEAD; domid < FIRST_DEAD + DEAD; domid++)
 		assert_false(listed(domid));
-	assert_int_equal(engine_stat("domains_new"), 2);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains_new"), 2);
 }
 
 static void test_leftover_homes_later(void **state)
 {
 	/* A domain that dies while xgmd watches, its home left: gone, unlisted. */
-	assert_int_equal(sandbox_domain_create(dir, xs, 20, "dies", true), 0);
-	wait_event("domain.new", 20);
+	assert_true(fixture_new_domain(&f, 20, "dies"));
 	kill_leaving_home(20);
 	wait_event("domain.gone", 20);
 	assert_false(listed(20));
 
 	/* A home that appears with no domain introduced is no domain ... */
-	assert_int_equal(sandbox_domain_create(dir, xs, 21, "late", false), 0);
+	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 21, "late", false), 0);
 	/* ... even when another domain's introduction lists it. */
-	assert_int_equal(sandbox_domain_create(dir, xs, 22, "neighbour", true), 0);
-	wait_event("domain.new", 22);
+	assert_true(fixture_new_domain(&f, 22, "neighbour"));
 	assert_false(listed(21));
 
 	/* Introduced after its home was listed: the introduction finds it. */
-	assert_int_equal(sandbox_domain_introduce(dir, xs, 21), 0);
+	assert_int_equal(sandbox_domain_introduce(f.dir, f.xs, 21), 0);
 	wait_event("domain.new", 21);
 	assert_true(listed(21));
 
 	/* A domid reused over a leftover home is a new domain. */
-	assert_int_equal(sandbox_domain_create(dir, xs, FIRST_DEAD, "reborn", true), 0);
-	wait_event("domain.new", FIRST_DEAD);
+	assert_true(fixture_new_domain(&f, FIRST_DEAD, "reborn"));
 	assert_true(listed(FIRST_DEAD));
 	for (unsigned int domid = FIRST_DEAD + 1; domid < FIRST_DEAD + DEAD; domid++)
 		assert_false(listed(domid));

@@ -26,10 +26,7 @@
 #define WRITTEN 25
 #define REMOVED 10
 
-static char dir[PATH_MAX];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client sub;
+static struct fixture f;
 
 static int setup(void **state)
 {
@@ -37,22 +34,13 @@ static int setup(void **state)
 		"settle.quiet_ms=50", "limits.max_keys_per_domain=20", NULL,
 	};
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	xgmd_start(&daemon_, dir, "xgmd", sets);
-	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
+	fixture_start(&f, sets, SUBSCRIBE_ALL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	int r = 0;
-
-	client_close(&sub);
-	r |= xgmd_stop(&daemon_);
-	xs_close(xs);
-	sandbox_test_stop(dir);
-	return r;
+	return fixture_stop(&f);
 }
 
 static size_t disks(yajl_val v)
@@ -68,7 +56,7 @@ static void wait_state(size_t n, int limit_reached)
 	yajl_val v;
 
 	for (;;) {
-		v = client_wait_event(&sub, "domain.metrics", DOMID, TIMEOUT_MS);
+		v = client_wait_event(&f.sub, "domain.metrics", DOMID, TIMEOUT_MS);
 		assert_non_null(v);
 		if (disks(v) == n && json_bool(v, "data", "limit_reached") == limit_reached)
 			break;
@@ -76,7 +64,7 @@ static void wait_state(size_t n, int limit_reached)
 	}
 	yajl_tree_free(v);
 	/* get agrees with the event. */
-	v = client_call(&sub, "{\"cmd\":\"get\",\"id\":2,\"domain\":30}");
+	v = client_call(&f.ctl, "{\"cmd\":\"get\",\"id\":2,\"domain\":30}");
 	assert_int_equal(disks(v), n);
 	assert_int_equal(json_bool(v, "data", "limit_reached"), limit_reached);
 	yajl_tree_free(v);
@@ -88,11 +76,8 @@ static void test_limit_clears_and_rereads(void **state)
 	yajl_val v;
 	size_t others;
 
-	assert_int_equal(sandbox_domain_create(dir, xs, DOMID, "many-disks", true), 0);
-	v = client_wait_event(&sub, "domain.new", DOMID, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	g = guest_open(dir, DOMID);
+	assert_true(fixture_new_domain(&f, DOMID, "many-disks"));
+	g = guest_open(f.dir, DOMID);
 	assert_non_null(g);
 	for (int i = 0; i < WRITTEN; i++) {
 		char path[64], name[16];
@@ -103,7 +88,7 @@ static void test_limit_clears_and_rereads(void **state)
 	}
 	/* Over the limit: only some disks are kept, and it says so. */
 	for (;;) {
-		v = client_wait_event(&sub, "domain.metrics", DOMID, TIMEOUT_MS);
+		v = client_wait_event(&f.sub, "domain.metrics", DOMID, TIMEOUT_MS);
 		assert_non_null(v);
 		if (json_bool(v, "data", "limit_reached") == 1)
 			break;

@@ -20,31 +20,18 @@
 
 #include "sandbox.h"
 #include "sandbox-test.h"
-#include "util/time.h"
 #include "xgmd-test.h"
 
 #define TIMEOUT_MS 8000
 /* 50 names of 100 bytes: ~5 KiB of listing, over the 4096-byte message. */
 #define FILLERS 50
 
-static char dir[PATH_MAX];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client sub;
-
-static long long engine_stat(const char *name)
-{
-	yajl_val v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":\"s\"}");
-	long long n = json_int(json_get(v, "engine", NULL), name, NULL);
-
-	yajl_tree_free(v);
-	return n;
-}
+static struct fixture f;
 
 /* Whether `list` names domid. */
 static bool listed(unsigned int domid)
 {
-	yajl_val v = client_call(&sub, "{\"cmd\":\"list\",\"id\":\"l\"}");
+	yajl_val v = client_call(&f.ctl, "{\"cmd\":\"list\",\"id\":\"l\"}");
 	yajl_val a = json_get(v, "domains", NULL);
 	bool found = false;
 
@@ -59,39 +46,30 @@ static int setup(void **state)
 {
 	char name[128], path[256];
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	assert_non_null(xs);
+	fixture_start_sandbox(&f);
 	memset(name, 'x', sizeof(name));
 	for (int i = 0; i < FILLERS; i++) {
 		snprintf(path, sizeof(path), "/local/domain/%.96s%04d", name, i);
-		assert_true(xs_write(xs, XBT_NULL, path, "", 0));
+		assert_true(xs_write(f.xs, XBT_NULL, path, "", 0));
 	}
 	/* A domain already there when xgmd starts. */
-	assert_int_equal(sandbox_domain_create(dir, xs, 5, "before", true), 0);
-	xgmd_start(&daemon_, dir, "xgmd", NULL);
-	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
+	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 5, "before", true), 0);
+	fixture_start_xgmd(&f, NULL, SUBSCRIBE_ALL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	int r;
-
-	client_close(&sub);
-	r = xgmd_stop(&daemon_);
-	xs_close(xs);
-	sandbox_test_stop(dir);
-	return r;
+	return fixture_stop(&f);
 }
 
 static void test_adopted_at_start(void **state)
 {
-	int64_t deadline = monotonic_ms() + TIMEOUT_MS;
-
-	/* Polling a fact: the start-up pass adopts it, or never does. */
-	while (!listed(5))
-		assert_true(monotonic_ms() < deadline);
+	/* Once the start-up pass is over, it has adopted the domain, or never will. */
+	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", 1,
+					      TIMEOUT_MS));
+	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, TIMEOUT_MS));
+	assert_true(listed(5));
 }
 
 static void test_new_and_gone(void **state)
@@ -99,23 +77,20 @@ static void test_new_and_gone(void **state)
 	long long resets;
 	yajl_val v;
 
-	assert_int_equal(sandbox_domain_create(dir, xs, 6, "after", true), 0);
-	v = client_wait_event(&sub, "domain.new", 6, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	assert_int_equal(sandbox_domain_destroy(dir, 6), 0);
-	assert_true(xs_rm(xs, XBT_NULL, "/local/domain/6"));
-	v = client_wait_event(&sub, "domain.gone", 6, TIMEOUT_MS);
+	assert_true(fixture_new_domain(&f, 6, "after"));
+	assert_int_equal(sandbox_domain_destroy(f.dir, 6), 0);
+	assert_true(xs_rm(f.xs, XBT_NULL, "/local/domain/6"));
+	v = client_wait_event(&f.sub, "domain.gone", 6, TIMEOUT_MS);
 	assert_non_null(v);
 	yajl_tree_free(v);
 	assert_true(listed(5));
 	/* Only oxenstored's oversize answer breaks a handle; xgmd kept its connection. */
-	resets = engine_stat("xenstore_request_resets");
+	resets = client_stat(&f.ctl, "engine", "xenstore_request_resets");
 	if (sandbox_test_flavour() == SANDBOX_OCAML)
 		assert_true(resets >= 1);
 	else
 		assert_int_equal(resets, 0);
-	assert_int_equal(engine_stat("xenstore_connects"), 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connects"), 1);
 }
 
 int main(void)

@@ -34,10 +34,7 @@
 /* Prometheus starts, scrapes every second and answers queries: time for a few rounds. */
 #define PROMETHEUS_TIMEOUT_MS 60000
 
-static char dir[PATH_MAX];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client sub;
+static struct fixture f;
 static unsigned int xgmd_port, prom_port;
 static pid_t prom_pid;
 
@@ -53,41 +50,23 @@ static char *scrape(const char *accept)
 static int promtool_check(const char *text)
 {
 	char path[PATH_MAX + 16], cmd[2 * PATH_MAX + 64];
-	FILE *f;
+	FILE *file;
 
-	snprintf(path, sizeof(path), "%s/scrape.txt", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	snprintf(path, sizeof(path), "%s/scrape.txt", f.dir);
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fputs(text, file);
+	fclose(file);
 	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s' 1>&2", path);
 	return system(cmd);
 }
 
-static void wait_metrics(unsigned int domid)
-{
-	yajl_val ev = client_wait_event(&sub, "domain.metrics", domid, TIMEOUT_MS);
-
-	assert_non_null(ev);
-	yajl_tree_free(ev);
-}
-
-static void new_domain(unsigned int domid, const char *name)
-{
-	yajl_val ev;
-
-	assert_int_equal(sandbox_domain_create(dir, xs, domid, name, true), 0);
-	ev = client_wait_event(&sub, "domain.new", domid, TIMEOUT_MS);
-	assert_non_null(ev);
-	yajl_tree_free(ev);
-}
-
 static void tools(unsigned int domid, const char *major, const char *minor)
 {
-	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/MajorVersion", major), 0);
-	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/MinorVersion", minor), 0);
-	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/MicroVersion", "0"), 0);
-	assert_int_equal(sandbox_test_guest(dir, domid, "attr/PVAddons/BuildVersion", "1"), 0);
+	assert_int_equal(sandbox_test_guest(f.dir, domid, "attr/PVAddons/MajorVersion", major), 0);
+	assert_int_equal(sandbox_test_guest(f.dir, domid, "attr/PVAddons/MinorVersion", minor), 0);
+	assert_int_equal(sandbox_test_guest(f.dir, domid, "attr/PVAddons/MicroVersion", "0"), 0);
+	assert_int_equal(sandbox_test_guest(f.dir, domid, "attr/PVAddons/BuildVersion", "1"), 0);
 }
 
 static int group_setup(void **state)
@@ -99,34 +78,34 @@ static int group_setup(void **state)
 		/* A domain per loop turn: every scrape here is rendered in several slices. */
 		"prometheus.slice_domains=1", NULL,
 	};
+	struct xgmd_mark m;
 
 	if (system("command -v promtool >/dev/null && command -v prometheus >/dev/null") != 0) {
 		fprintf(stderr, "promtool or prometheus not installed (Debian: prometheus)\n");
 		exit(77);
 	}
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	assert_non_null(xs);
 	xgmd_port = http_free_port();
 	assert_true(xgmd_port > 0);
 	snprintf(sets_listen, sizeof(sets_listen), "prometheus.listen=127.0.0.1:%u", xgmd_port);
-	xgmd_start(&daemon_, dir, "xgmd", sets);
-	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
+	fixture_start(&f, sets, SUBSCRIBE_ALL);
 
 	/* The appliance: old tools, declared not upgradable, so up to date. */
-	new_domain(10, "appliance");
+	assert_true(fixture_new_domain(&f, 10, "appliance"));
+	client_mark(&f.ctl, &m);
 	tools(10, "6", "2");
-	assert_int_equal(sandbox_test_guest(dir, 10, "attr/PVAddons/NotUpgradable", "1"), 0);
-	assert_int_equal(sandbox_test_guest(dir, 10, "data/os_distro", "debian"), 0);
-	assert_int_equal(sandbox_test_guest(dir, 10, "data/meminfo_total", "2048"), 0);
-	assert_int_equal(sandbox_test_guest(dir, 10, "attr/vif/0/ipv4/0", "192.0.2.10"), 0);
-	wait_metrics(10);
+	assert_int_equal(sandbox_test_guest(f.dir, 10, "attr/PVAddons/NotUpgradable", "1"), 0);
+	assert_int_equal(sandbox_test_guest(f.dir, 10, "data/os_distro", "debian"), 0);
+	assert_int_equal(sandbox_test_guest(f.dir, 10, "data/meminfo_total", "2048"), 0);
+	assert_int_equal(sandbox_test_guest(f.dir, 10, "attr/vif/0/ipv4/0", "192.0.2.10"), 0);
+	/* Scrapes read what xgmd holds: all of it read before any test scrapes. */
+	assert_true(client_wait_read(&f.ctl, &m, 8, 10, TIMEOUT_MS));
 	/* Out of date: 7.1 against the reference 9.0. */
-	new_domain(11, "outdated");
+	assert_true(fixture_new_domain(&f, 11, "outdated"));
+	client_mark(&f.ctl, &m);
 	tools(11, "7", "1");
-	wait_metrics(11);
+	assert_true(client_wait_read(&f.ctl, &m, 4, 11, TIMEOUT_MS));
 	/* No tools at all. */
-	new_domain(12, "bare");
+	assert_true(fixture_new_domain(&f, 12, "bare"));
 	return 0;
 }
 
@@ -138,11 +117,7 @@ static int group_teardown(void **state)
 		kill(prom_pid, SIGTERM);
 		waitpid(prom_pid, &status, 0);
 	}
-	client_close(&sub);
-	r |= xgmd_stop(&daemon_);
-	if (xs)
-		xs_close(xs);
-	sandbox_test_stop(dir);
+	r |= fixture_stop(&f);
 	return r;
 }
 
@@ -207,16 +182,18 @@ static void test_other_requests(void **state)
 static void test_hostile_labels(void **state)
 {
 	char name[2001];
+	struct xgmd_mark m;
 	char *text;
 
 	for (size_t i = 0; i < 2000; i++)
 		name[i] = "\"\\\n}{,=\xff"[i % 8];
 	name[2000] = '\0';
-	new_domain(13, name);
-	assert_int_equal(sandbox_test_guest(dir, 13, "data/os_name",
+	assert_true(fixture_new_domain(&f, 13, name));
+	client_mark(&f.ctl, &m);
+	assert_int_equal(sandbox_test_guest(f.dir, 13, "data/os_name",
 					    "x\"} 1\nxgm_fake{a=\"b\\\xc3\x28\xff"), 0);
-	assert_int_equal(sandbox_test_guest(dir, 13, "data/os_distro", "\n\n\n"), 0);
-	wait_metrics(13);
+	assert_int_equal(sandbox_test_guest(f.dir, 13, "data/os_distro", "\n\n\n"), 0);
+	assert_true(client_wait_read(&f.ctl, &m, 2, 13, TIMEOUT_MS));
 	text = scrape(NULL);
 	assert_null(strstr(text, "\nxgm_fake"));
 	assert_non_null(strstr(text, "xgm_guest_info{domid=\"13\","));
@@ -275,7 +252,7 @@ static void test_scraper_leaves(void **state)
 		assert_true(fd >= 0);
 		close(fd);
 	}
-	v = client_call(&sub, "{\"cmd\":\"ping\",\"id\":1}");
+	v = client_call(&f.ctl, "{\"cmd\":\"ping\",\"id\":1}");
 	assert_non_null(v);
 	yajl_tree_free(v);
 	text = scrape(NULL);
@@ -339,20 +316,20 @@ static void start_prometheus(void)
 {
 	char config[PATH_MAX + 32], data[PATH_MAX + 32], listen[64], log[PATH_MAX + 32];
 	char arg_config[PATH_MAX + 64], arg_data[PATH_MAX + 64], arg_listen[96];
-	FILE *f;
+	FILE *file;
 
-	snprintf(config, sizeof(config), "%s/prometheus.yml", dir);
-	snprintf(data, sizeof(data), "%s/prometheus-data", dir);
-	snprintf(log, sizeof(log), "%s/prometheus.log", dir);
+	snprintf(config, sizeof(config), "%s/prometheus.yml", f.dir);
+	snprintf(data, sizeof(data), "%s/prometheus-data", f.dir);
+	snprintf(log, sizeof(log), "%s/prometheus.log", f.dir);
 	prom_port = http_free_port();
 	assert_true(prom_port > 0);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", prom_port);
-	f = fopen(config, "w");
-	assert_non_null(f);
-	fprintf(f, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+	file = fopen(config, "w");
+	assert_non_null(file);
+	fprintf(file, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
 		   "scrape_configs:\n  - job_name: xgm\n    static_configs:\n"
 		   "      - targets: ['127.0.0.1:%u']\n", xgmd_port);
-	fclose(f);
+	fclose(file);
 	snprintf(arg_config, sizeof(arg_config), "--config.file=%s", config);
 	snprintf(arg_data, sizeof(arg_data), "--storage.tsdb.path=%s", data);
 	snprintf(arg_listen, sizeof(arg_listen), "--web.listen-address=%s", listen);
@@ -383,11 +360,11 @@ static void test_real_prometheus(void **state)
 	assert_true(query_until("xgm_guest_pv_drivers_detected%7Bname%3D%22bare%22%7D", 1, "0"));
 
 	/* A destroyed domain: gone from the next scrape, so from the query. */
-	assert_int_equal(sandbox_domain_set_state(dir, 12, DOMSTATE_DYING), 0);
-	ev = client_wait_event(&sub, "domain.gone", 12, TIMEOUT_MS);
+	assert_int_equal(sandbox_domain_set_state(f.dir, 12, DOMSTATE_DYING), 0);
+	ev = client_wait_event(&f.sub, "domain.gone", 12, TIMEOUT_MS);
 	assert_non_null(ev);
 	yajl_tree_free(ev);
-	assert_int_equal(sandbox_domain_destroy(dir, 12), 0);
+	assert_int_equal(sandbox_domain_destroy(f.dir, 12), 0);
 	assert_true(query_until("xgm_guest_pv_drivers_detected%7Bdomid%3D%2212%22%7D", 0, NULL));
 	/* The others are still there. */
 	assert_true(query_until("xgm_guest_pv_drivers_up_to_date%7Bdomid%3D%2210%22%7D", 1, "1"));

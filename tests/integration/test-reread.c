@@ -21,26 +21,9 @@
 #define TIMEOUT_MS 5000
 #define KEYS 40
 
-static char dir[PATH_MAX];
-static struct xgmd d_changed, d_all;
-static struct client c_changed = { .fd = -1 }, c_all = { .fd = -1 };
-
-static void drain(struct client *c)
-{
-	yajl_val v;
-
-	while ((v = client_next(c, 500)))
-		yajl_tree_free(v);
-}
-
-static long long keys_read(struct client *c)
-{
-	yajl_val v = client_call(c, "{\"cmd\":\"stats\",\"id\":2}");
-	long long n = json_int(json_get(v, "engine", NULL), "keys_read", NULL);
-
-	yajl_tree_free(v);
-	return n;
-}
+/* The changed-keys xgmd is the fixture's; the re-read-all one runs beside it. */
+static struct fixture f;
+static struct fixture_peer all;	/* not subscribed */
 
 static void test_reread_cost(void **state)
 {
@@ -48,49 +31,44 @@ static void test_reread_cost(void **state)
 	static const char *const reread_all[] = {
 		"settle.quiet_ms=100", "xenstore.reread_all=true", NULL,
 	};
-	struct xs_handle *xs;
+	struct xgmd_mark m_changed, m_all;
 	long long before_changed, before_all;
 	yajl_val v;
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	xgmd_start(&d_changed, dir, "changed", changed_only);
-	xgmd_start(&d_all, dir, "all", reread_all);
-	assert_true(client_subscribe(&c_changed, d_changed.socket, SUBSCRIBE_ALL));
-	assert_true(client_subscribe(&c_all, d_all.socket, SUBSCRIBE_ALL));
+	fixture_start(&f, changed_only, SUBSCRIBE_ALL);
+	fixture_start_peer(&f, &all, "all", reread_all, NULL);
 
-	assert_int_equal(sandbox_domain_create(dir, xs, 50, "busy", true), 0);
+	assert_true(fixture_new_domain(&f, 50, "busy"));
+	assert_true(client_wait_stat_at_least(&all.ctl, "engine", "domains_new", 2, TIMEOUT_MS));
+	client_mark(&f.ctl, &m_changed);
+	client_mark(&all.ctl, &m_all);
 	for (int i = 0; i < KEYS; i++) {
 		char path[32];
 
 		snprintf(path, sizeof(path), "data/k%d", i);
-		assert_int_equal(sandbox_test_guest(dir, 50, path, "v"), 0);
+		assert_int_equal(sandbox_test_guest(f.dir, 50, path, "v"), 0);
 	}
-	v = client_wait_event(&c_changed, "domain.metrics", 50, TIMEOUT_MS);
-	yajl_tree_free(v);
-	v = client_wait_event(&c_all, "domain.metrics", 50, TIMEOUT_MS);
-	yajl_tree_free(v);
-	/* The writes may have settled as more than one batch: let them all land. */
-	drain(&c_changed);
-	drain(&c_all);
-	before_changed = keys_read(&c_changed);
-	before_all = keys_read(&c_all);
+	/* The writes may have settled as more than one batch: all of them read. */
+	assert_true(client_wait_read(&f.ctl, &m_changed, KEYS, 50, TIMEOUT_MS));
+	assert_true(client_wait_read(&all.ctl, &m_all, KEYS, 50, TIMEOUT_MS));
+	before_changed = client_stat(&f.ctl, "engine", "keys_read");
+	before_all = client_stat(&all.ctl, "engine", "keys_read");
 
-	/* One key changes. */
-	assert_int_equal(sandbox_test_guest(dir, 50, "data/meminfo_free", "1024"), 0);
-	v = client_wait_event(&c_changed, "domain.metrics", 50, TIMEOUT_MS);
+	/* One key changes; both publish it. */
+	client_mark(&all.ctl, &m_all);
+	assert_int_equal(sandbox_test_guest(f.dir, 50, "data/meminfo_free", "1024"), 0);
+	v = client_wait_change(&f.sub, 50, "memory", TIMEOUT_MS);
 	assert_non_null(v);
 	assert_int_equal(json_int(json_get(v, "data", "memory"), "free_kib", NULL), 1024);
 	yajl_tree_free(v);
-	v = client_wait_event(&c_all, "domain.metrics", 50, TIMEOUT_MS);
-	assert_non_null(v);
+	assert_true(client_wait_read(&all.ctl, &m_all, 1, 50, TIMEOUT_MS));
+	v = client_call(&all.ctl, "{\"cmd\":\"get\",\"id\":1,\"domain\":50}");
 	assert_int_equal(json_int(json_get(v, "data", "memory"), "free_kib", NULL), 1024);
 	yajl_tree_free(v);
 
 	/* One read against every key of the domain. */
-	assert_int_equal(keys_read(&c_changed) - before_changed, 1);
-	assert_true(keys_read(&c_all) - before_all >= KEYS + 1);
-	xs_close(xs);
+	assert_int_equal(client_stat(&f.ctl, "engine", "keys_read") - before_changed, 1);
+	assert_true(client_stat(&all.ctl, "engine", "keys_read") - before_all >= KEYS + 1);
 }
 
 /* Also after a failed assertion: nothing may outlive the test. */
@@ -98,11 +76,8 @@ static int teardown(void **state)
 {
 	int r = 0;
 
-	client_close(&c_changed);
-	client_close(&c_all);
-	r |= xgmd_stop(&d_changed);
-	r |= xgmd_stop(&d_all);
-	sandbox_test_stop(dir);
+	r |= fixture_stop_peer(&all);
+	r |= fixture_stop(&f);
 	return r;
 }
 

@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "sandbox.h"
@@ -32,9 +30,8 @@
 #define TIMEOUT_MS 8000
 #define PASS_TIMEOUT_S 120
 
-static char dir[PATH_MAX];
-static struct xgmd daemon_;
-static struct client ctl = { .fd = -1 }, sub = { .fd = -1 };
+/* f.sub is subscribed by each test itself, when it needs to be. */
+static struct fixture f;
 
 /* A domain's memory, so that its keys can be told from another's. */
 static unsigned int memory_of(unsigned int domid, unsigned int generation)
@@ -49,7 +46,7 @@ static void make_domain(struct xs_handle *xs, unsigned int domid, unsigned int g
 	xs_transaction_t t;
 
 	snprintf(name, sizeof(name), "guest%u", domid);
-	assert_int_equal(sandbox_domain_create(dir, xs, domid, name, true), 0);
+	assert_int_equal(sandbox_domain_create(f.dir, xs, domid, name, true), 0);
 	/* Written as dom0 in one transaction: a quick set-up. */
 	t = xs_transaction_start(xs);
 	assert_true(t != XBT_NULL);
@@ -70,64 +67,36 @@ static void make_domains(struct xs_handle *xs, unsigned int skip, unsigned int b
 			make_domain(xs, domid, domid == bumped);
 }
 
-static yajl_val stats(void)
-{
-	yajl_val v = client_call(&ctl, "{\"cmd\":\"stats\",\"id\":\"stats\"}");
-
-	assert_non_null(v);
-	return v;
-}
-
-static long long engine_stat(yajl_val stats_reply, const char *name)
-{
-	return json_int(json_get(stats_reply, "engine", NULL), name, NULL);
-}
-
-/* Waits for xgmd to be connected (for the connects-th time) with no domain left to read. */
+/* Waits for the connects-th connection's pass to have read every domain. */
 static void wait_pass_done(long long connects, long long domains)
 {
-	time_t deadline = time(NULL) + PASS_TIMEOUT_S;
+	int timeout_ms = PASS_TIMEOUT_S * 1000;
 
-	for (;;) {
-		yajl_val v = stats();
-		int connected = json_bool(json_get(v, "engine", NULL), "xenstore_connected", NULL);
-		bool done = connected == 1 && engine_stat(v, "xenstore_connects") == connects &&
-			engine_stat(v, "resync_pending") == 0;
-		long long n = engine_stat(v, "domains");
-
-		yajl_tree_free(v);
-		if (done) {
-			assert_int_equal(n, domains);
-			return;
-		}
-		assert_true(time(NULL) < deadline);
-		usleep(5000);
-	}
+	/* Once connects moved, its pass is queued: no domain pending is then a fact. */
+	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", connects,
+					      timeout_ms));
+	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, timeout_ms));
+	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connects"), connects);
+	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connected"), 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains"), domains);
 }
 
-/* Polls until the connects-th connection's pass is under way. */
+/*
+ * Waits for the connects-th connection and checks that its pass is still
+ * under way: a pass over DOMAINS * KEYS keys lasts far longer than the
+ * round trips that see it start. Had it ended first, the test could not do
+ * what it is for, and says so at once rather than wait for its deadline.
+ */
 static void wait_pass_running(long long connects)
 {
-	time_t deadline = time(NULL) + PASS_TIMEOUT_S;
+	yajl_val v;
 
-	for (;;) {
-		yajl_val v = stats();
-		bool running = engine_stat(v, "xenstore_connects") == connects &&
-			engine_stat(v, "resync_pending") > 0;
-
-		yajl_tree_free(v);
-		if (running)
-			return;
-		assert_true(time(NULL) < deadline);
-	}
-}
-
-static void connect_client(struct client *c)
-{
-	yajl_val v = client_connect(c, daemon_.socket);
-
-	assert_non_null(v);
-	assert_string_equal(json_str(v, "type", NULL), "hello");
+	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", connects,
+					      PASS_TIMEOUT_S * 1000));
+	v = client_call(&f.ctl, "{\"cmd\":\"stats\",\"id\":\"running\"}");
+	assert_int_equal(json_int(json_get(v, "engine", NULL), "xenstore_connects", NULL), connects);
+	if (json_int(json_get(v, "engine", NULL), "resync_pending", NULL) <= 0)
+		fail_msg("connection %lld's pass ended before the test saw it under way", connects);
 	yajl_tree_free(v);
 }
 
@@ -174,33 +143,29 @@ static void test_loop_serves_clients_during_pass(void **state)
 		"{\"cmd\":\"stats\",\"id\":3}\n";
 	bool seen[FIRST_DOMID + DOMAINS] = { false };
 	long long pending, known, n_seen = 0;
-	struct xs_handle *xs;
 	yajl_val v;
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	assert_non_null(xs);
-	make_domains(xs, 0, 0);
-	xgmd_start(&daemon_, dir, "xgmd", NULL);
+	fixture_start_sandbox(&f);
+	make_domains(f.xs, 0, 0);
+	fixture_start_xgmd(&f, NULL, NULL);
 
-	/* Hello, a ping reply and a snapshot while the first pass is still going. */
-	connect_client(&sub);
-	assert_int_equal(send(sub.fd, lines, sizeof(lines) - 1, MSG_NOSIGNAL),
+	/* A ping reply and a snapshot while the first pass is still going. */
+	assert_int_equal(send(f.sub.fd, lines, sizeof(lines) - 1, MSG_NOSIGNAL),
 			 (ssize_t)(sizeof(lines) - 1));
-	v = next_message(&sub, seen, &n_seen);
+	v = next_message(&f.sub, seen, &n_seen);
 	assert_int_equal(json_int(v, "id", NULL), 1);
 	assert_int_equal(json_bool(v, "ok", NULL), 1);
 	yajl_tree_free(v);
-	v = next_message(&sub, seen, &n_seen);
+	v = next_message(&f.sub, seen, &n_seen);
 	assert_int_equal(json_int(v, "id", NULL), 2);
 	yajl_tree_free(v);
-	v = next_message(&sub, seen, &n_seen);
+	v = next_message(&f.sub, seen, &n_seen);
 	assert_string_equal(json_str(v, "type", NULL), "snapshot-end");
 	yajl_tree_free(v);
-	v = next_message(&sub, seen, &n_seen);
+	v = next_message(&f.sub, seen, &n_seen);
 	assert_int_equal(json_int(v, "id", NULL), 3);
-	pending = engine_stat(v, "resync_pending");
-	known = engine_stat(v, "domains");
+	pending = json_int(json_get(v, "engine", NULL), "resync_pending", NULL);
+	known = json_int(json_get(v, "engine", NULL), "domains", NULL);
 	yajl_tree_free(v);
 	assert_true(pending > 0);
 	/* The snapshot held what was known; the rest (dom0 included) is pending. */
@@ -209,63 +174,51 @@ static void test_loop_serves_clients_during_pass(void **state)
 
 	/* The others come as domain.new, each once, until every domain is known. */
 	while (n_seen < DOMAINS + 1)
-		yajl_tree_free(next_line(&sub, seen, &n_seen));
+		yajl_tree_free(next_line(&f.sub, seen, &n_seen));
 
 	/* And each was read whole: its own memory, and every key. */
-	connect_client(&ctl);
 	wait_pass_done(1, DOMAINS + 1);
 	for (unsigned int domid = FIRST_DOMID; domid < FIRST_DOMID + DOMAINS; domid++) {
 		char cmd[64];
 
 		snprintf(cmd, sizeof(cmd), "{\"cmd\":\"get\",\"id\":4,\"domain\":%u}", domid);
-		v = client_call(&ctl, cmd);
+		v = client_call(&f.ctl, cmd);
 		assert_int_equal(json_int(json_get(v, "data", "memory"), "total_kib", NULL),
 				 memory_of(domid, 0));
 		yajl_tree_free(v);
 	}
-	v = stats();
-	assert_true(engine_stat(v, "keys_read") >= DOMAINS * KEYS);
-	assert_int_equal(engine_stat(v, "domains_new"), DOMAINS + 1);
-	yajl_tree_free(v);
-	xs_close(xs);
+	assert_true(client_stat(&f.ctl, "engine", "keys_read") >= DOMAINS * KEYS);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains_new"), DOMAINS + 1);
 }
 
 /* SIGTERM in the middle of a pass: a clean exit, without waiting for the pass. */
 static void test_stop_during_pass(void **state)
 {
-	struct xs_handle *xs;
-
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	assert_non_null(xs);
-	make_domains(xs, 0, 0);
-	xgmd_start(&daemon_, dir, "xgmd", NULL);
-	connect_client(&ctl);
+	fixture_start_sandbox(&f);
+	make_domains(f.xs, 0, 0);
+	fixture_start_xgmd(&f, NULL, NULL);
 	wait_pass_running(1);
-	client_close(&ctl);
-	assert_int_equal(xgmd_stop(&daemon_), 0);
-	xs_close(xs);
+	assert_int_equal(xgmd_stop(&f.xgmd), 0);
 }
 
 /*
  * xenstored restarts while xgmd is paused, and the toolstack rebuilds every
  * domain as it was; xgmd notices when it continues, and reconnects.
  */
-static struct xs_handle *restart_xenstored(struct xs_handle *xs, unsigned int skip,
-					   unsigned int bumped)
+static void restart_xenstored(unsigned int skip, unsigned int bumped)
 {
 	struct sandbox_options opts;
 
 	sandbox_default_options(&opts);
-	assert_int_equal(kill(daemon_.pid, SIGSTOP), 0);
-	xs_close(xs);
-	assert_int_equal(sandbox_stop(dir), 0);
-	assert_int_equal(sandbox_start(dir, &opts), 0);
-	xs = sandbox_connect(dir);
-	assert_non_null(xs);
-	make_domains(xs, skip, bumped);
-	assert_int_equal(kill(daemon_.pid, SIGCONT), 0);
-	return xs;
+	assert_int_equal(kill(f.xgmd.pid, SIGSTOP), 0);
+	xs_close(f.xs);
+	f.xs = NULL;
+	assert_int_equal(sandbox_stop(f.dir), 0);
+	assert_int_equal(sandbox_start(f.dir, &opts), 0);
+	f.xs = sandbox_connect(f.dir);
+	assert_non_null(f.xs);
+	make_domains(f.xs, skip, bumped);
+	assert_int_equal(kill(f.xgmd.pid, SIGCONT), 0);
 }
 
 static void test_restart_during_pass(void **state)
@@ -276,32 +229,27 @@ static void test_restart_during_pass(void **state)
 	};
 	const unsigned int dropped = FIRST_DOMID + DOMAINS - 1, bumped = FIRST_DOMID;
 	bool gone = false, changed = false;
-	struct xs_handle *xs;
 	yajl_val v;
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	assert_non_null(xs);
-	make_domains(xs, 0, 0);
-	xgmd_start(&daemon_, dir, "xgmd", sets);
-	connect_client(&ctl);
+	fixture_start_sandbox(&f);
+	make_domains(f.xs, 0, 0);
+	fixture_start_xgmd(&f, sets, NULL);
 	wait_pass_done(1, DOMAINS + 1);
-	connect_client(&sub);
-	v = client_call(&sub, "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}");
+	v = client_call(&f.sub, SUBSCRIBE_ALL);
 	assert_int_equal(json_bool(v, "ok", NULL), 1);
 	yajl_tree_free(v);
 
 	/* Every domain comes back as it was; xenstored goes again in the middle of the pass. */
-	xs = restart_xenstored(xs, 0, 0);
+	restart_xenstored(0, 0);
 	wait_pass_running(2);
 	/* This time one domain does not come back and another one changed. */
-	xs = restart_xenstored(xs, dropped, bumped);
+	restart_xenstored(dropped, bumped);
 
 	/* The third connection's pass reads all, what the second never reached too. */
 	wait_pass_done(3, DOMAINS);
 	/* Two events in all: no domain was announced twice, lost or re-read wrongly. */
 	while (!gone || !changed) {
-		v = client_next(&sub, TIMEOUT_MS);
+		v = client_next(&f.sub, TIMEOUT_MS);
 		assert_non_null(v);
 		if (json_int(v, "domain", "id") == dropped) {
 			assert_string_equal(json_str(v, "event", NULL), "domain.gone");
@@ -317,30 +265,18 @@ static void test_restart_during_pass(void **state)
 		}
 		yajl_tree_free(v);
 	}
-	v = client_next(&sub, 1000);
-	if (v)
-		fprintf(stderr, "unexpected: %s %s about domain %lld\n", json_str(v, "type", NULL),
-			json_str(v, "event", NULL), json_int(v, "domain", "id"));
-	assert_null(v);
-	v = stats();
-	assert_int_equal(engine_stat(v, "domains_new"), DOMAINS + 1);
-	assert_int_equal(engine_stat(v, "domains_gone"), 1);
-	yajl_tree_free(v);
-	xs_close(xs);
+	/* The pass was over before the events were read: nothing else can be on its way. */
+	assert_true(client_ping_quiet(&f.sub, ANY_DOMAIN));
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains_new"), DOMAINS + 1);
+	assert_int_equal(client_stat(&f.ctl, "engine", "domains_gone"), 1);
 }
 
 /* Also after a failed assertion: nothing may outlive the test. */
 static int teardown(void **state)
 {
-	int r = 0;
-
-	client_close(&ctl);
-	client_close(&sub);
-	if (daemon_.pid > 0)
-		kill(daemon_.pid, SIGCONT);	/* a stopped xgmd would not see SIGTERM */
-	r |= xgmd_stop(&daemon_);
-	sandbox_test_stop(dir);
-	return r;
+	if (f.xgmd.pid > 0)
+		kill(f.xgmd.pid, SIGCONT);	/* a stopped xgmd would not see SIGTERM */
+	return fixture_stop(&f);
 }
 
 int main(void)

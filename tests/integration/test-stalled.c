@@ -62,11 +62,12 @@
 #define ASAN_ALLOCATOR 0
 #endif
 
-static char dir[PATH_MAX];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client ctl;	/* stats and pings; not subscribed */
-static struct client live;	/* subscribed, reads everything */
+/*
+ * f.sub is the subscriber that reads everything, f.ctl asks stats and
+ * pings. At info, as in production: debug would log every event's fan-out
+ * decisions.
+ */
+static struct fixture f = { .log_level = "info" };
 static unsigned int n_stalled = 20;
 static unsigned int cap = 65536;
 
@@ -107,30 +108,18 @@ static int setup(void **state)
 	snprintf(cap_set, sizeof(cap_set), "limits.client_output_cap=%u", cap);
 	/* The stalled ones, the reader, the control client and some room. */
 	snprintf(clients_set, sizeof(clients_set), "limits.max_clients=%u", n_stalled + 8);
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	/* At info, as in production: debug would log every event's fan-out decisions. */
-	xgmd_start_logging(&daemon_, dir, "xgmd", sets, "info");
-	assert_true(client_subscribe(&live, daemon_.socket, SUBSCRIBE_ALL));
-	yajl_tree_free(client_connect(&ctl, daemon_.socket));
+	fixture_start(&f, sets, SUBSCRIBE_ALL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	int r;
-
-	client_close(&ctl);
-	client_close(&live);
-	r = xgmd_stop(&daemon_);
-	xs_close(xs);
-	sandbox_test_stop(dir);
-	return r;
+	return fixture_stop(&f);
 }
 
 static struct stats get_stats(void)
 {
-	yajl_val v = client_call(&ctl, "{\"cmd\":\"stats\",\"id\":2}");
+	yajl_val v = client_call(&f.ctl, "{\"cmd\":\"stats\",\"id\":2}");
 	struct stats s;
 
 	assert_non_null(v);
@@ -147,7 +136,7 @@ static struct stats get_stats(void)
 
 static void ping(void)
 {
-	yajl_val v = client_call(&ctl, "{\"cmd\":\"ping\",\"id\":3}");
+	yajl_val v = client_call(&f.ctl, "{\"cmd\":\"ping\",\"id\":3}");
 
 	assert_non_null(v);
 	assert_int_equal(json_bool(v, "ok", NULL), 1);
@@ -161,13 +150,13 @@ static void read_live(int ms)
 
 	for (;;) {
 		/* The raw line is in the buffer until client_next() parses it. */
-		char *nl = memchr(live.buf, '\n', live.len);
+		char *nl = memchr(f.sub.buf, '\n', f.sub.len);
 		const char *type;
 		long long id;
 
-		if (nl && (size_t)(nl - live.buf) + 1 > seen.longest_line)
-			seen.longest_line = (size_t)(nl - live.buf) + 1;
-		v = client_next(&live, ms);
+		if (nl && (size_t)(nl - f.sub.buf) + 1 > seen.longest_line)
+			seen.longest_line = (size_t)(nl - f.sub.buf) + 1;
+		v = client_next(&f.sub, ms);
 		if (!v)
 			return;
 		type = json_str(v, "type", NULL);
@@ -195,7 +184,7 @@ static int connect_stalled(void)
 	static struct client c;	/* for the hello and the reply; its buffer is large */
 	yajl_val v;
 
-	v = client_connect(&c, daemon_.socket);
+	v = client_connect(&c, f.xgmd.socket);
 	assert_non_null(v);
 	yajl_tree_free(v);
 	v = client_call(&c, SUBSCRIBE_ALL);
@@ -209,7 +198,7 @@ static int connect_stalled(void)
 static void storm_child(unsigned int domid, int stop_fd, int count_fd)
 {
 	struct pollfd stop = { .fd = stop_fd, .events = POLLIN };
-	struct guest *g = guest_open(dir, domid);
+	struct guest *g = guest_open(f.dir, domid);
 	unsigned long writes = 0;
 	char text[32];
 
@@ -253,16 +242,10 @@ static void test_stalled_subscribers(void **state)
 	size_t line;
 
 	assert_non_null(stalled);
-	for (unsigned int i = 0; i < STORM_DOMAINS; i++) {
-		yajl_val v;
-
-		assert_int_equal(sandbox_domain_create(dir, xs, FIRST_DOMID + i, "storm", true), 0);
-		v = client_wait_event(&live, "domain.new", FIRST_DOMID + i, TIMEOUT_MS);
-		assert_non_null(v);
-		yajl_tree_free(v);
-	}
+	for (unsigned int i = 0; i < STORM_DOMAINS; i++)
+		assert_true(fixture_new_domain(&f, FIRST_DOMID + i, "storm"));
 	ping();
-	rss_start = xgmd_rss_kib(&daemon_);
+	rss_start = xgmd_rss_kib(&f.xgmd);
 	assert_true(rss_start > 0);
 	for (unsigned int i = 0; i < n_stalled; i++)
 		stalled[i] = connect_stalled();
@@ -294,7 +277,7 @@ static void test_stalled_subscribers(void **state)
 	for (;;) {
 		read_live(1);
 		cur = get_stats();
-		rss = xgmd_rss_kib(&daemon_);
+		rss = xgmd_rss_kib(&f.xgmd);
 		rss_peak = rss > rss_peak ? rss : rss_peak;
 		if (cur.published > prev.published &&
 		    cur.dropped - prev.dropped >= (long long)n_stalled * (cur.published - prev.published))
@@ -307,7 +290,7 @@ static void test_stalled_subscribers(void **state)
 	/* Still full a round later: dropping, they hold no more. */
 	read_live(1);
 	cur = get_stats();
-	rss = xgmd_rss_kib(&daemon_);
+	rss = xgmd_rss_kib(&f.xgmd);
 	rss_peak = rss > rss_peak ? rss : rss_peak;
 	assert_true(cur.dropped - peak.dropped >= (long long)n_stalled * (cur.published - peak.published));
 
@@ -335,7 +318,7 @@ static void test_stalled_subscribers(void **state)
 	while (get_stats().clients > 2)
 		assert_true(monotonic_ms_exact() < deadline);
 	ping();
-	rss_after = xgmd_rss_kib(&daemon_);
+	rss_after = xgmd_rss_kib(&f.xgmd);
 	read_live(1);
 
 	line = seen.longest_line;

@@ -41,10 +41,8 @@
 #define BURST 5
 #define RATE 1
 
-static char dir[PATH_MAX];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client sub;
+/* At info: debug would log every one of the storm's writes. */
+static struct fixture f = { .log_level = "info" };
 static struct guest *neighbour[NEIGHBOURS];
 
 /* What the subscriber saw of the storming domain, as it reads everything. */
@@ -65,7 +63,7 @@ static bool wait_value(unsigned int domid, long long value, double *at)
 	double deadline = monotonic_ms_exact() + TIMEOUT_MS;
 
 	while (monotonic_ms_exact() < deadline) {
-		yajl_val v = client_next(&sub, (int)(deadline - monotonic_ms_exact()) + 1);
+		yajl_val v = client_next(&f.sub, (int)(deadline - monotonic_ms_exact()) + 1);
 		const char *type;
 		long long id;
 		bool hit = false;
@@ -148,7 +146,7 @@ static void print_latency(const char *what, const struct sample *s, size_t n)
 /* The storming guest, in a child: 20,000 writes, then the time of the last one on fd. */
 static void storm_child(int fd)
 {
-	struct guest *g = guest_open(dir, STORM_DOMID);
+	struct guest *g = guest_open(f.dir, STORM_DOMID);
 	double last;
 	char text[32];
 
@@ -169,23 +167,12 @@ static void storm_child(int fd)
 
 static int setup(void **state)
 {
-	yajl_val v;
-
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
 	/* The defaults under test: a burst of 5, then 1 a second. */
-	xgmd_start_logging(&daemon_, dir, "xgmd", (const char *const[]){ NULL }, "info");
-	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_ALL));
-	assert_int_equal(sandbox_domain_create(dir, xs, STORM_DOMID, "storm", true), 0);
-	v = client_wait_event(&sub, "domain.new", STORM_DOMID, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
+	fixture_start(&f, NULL, SUBSCRIBE_ALL);
+	assert_true(fixture_new_domain(&f, STORM_DOMID, "storm"));
 	for (unsigned int i = 0; i < NEIGHBOURS; i++) {
-		assert_int_equal(sandbox_domain_create(dir, xs, FIRST_NEIGHBOUR + i, "neighbour", true), 0);
-		v = client_wait_event(&sub, "domain.new", FIRST_NEIGHBOUR + i, TIMEOUT_MS);
-		assert_non_null(v);
-		yajl_tree_free(v);
-		neighbour[i] = guest_open(dir, FIRST_NEIGHBOUR + i);
+		assert_true(fixture_new_domain(&f, FIRST_NEIGHBOUR + i, "neighbour"));
+		neighbour[i] = guest_open(f.dir, FIRST_NEIGHBOUR + i);
 		assert_non_null(neighbour[i]);
 	}
 	return 0;
@@ -197,21 +184,10 @@ static int teardown(void **state)
 
 	for (unsigned int i = 0; i < NEIGHBOURS; i++)
 		guest_close(neighbour[i]);
-	client_close(&sub);
-	r |= xgmd_stop(&daemon_);
-	xs_close(xs);
-	sandbox_test_stop(dir);
+	r |= fixture_stop(&f);
 	return r;
 }
 
-static long long engine_stat(const char *name)
-{
-	yajl_val v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":2}");
-	long long n = json_int(json_get(v, "engine", NULL), name, NULL);
-
-	yajl_tree_free(v);
-	return n;
-}
 
 static void test_storm(void **state)
 {
@@ -233,7 +209,7 @@ static void test_storm(void **state)
 	}
 
 	storm.events = 0;
-	events_before = engine_stat("events_published");
+	events_before = client_stat(&f.ctl, "engine", "events_published");
 	assert_int_equal(pipe(fds), 0);
 	t_start = monotonic_ms_exact();
 	child = fork();
@@ -280,17 +256,17 @@ static void test_storm(void **state)
 	print_latency("at rest", rest, n_rest);
 	print_latency("under the storm", stormy, n_storm);
 	printf("events published during the storm, all domains: %lld\n",
-	       engine_stat("events_published") - events_before);
+	       client_stat(&f.ctl, "engine", "events_published") - events_before);
 	assert_true(n_storm >= 1);
 
 	/* It was held and merged, and says so; nothing is held once it is quiet. */
-	assert_true(engine_stat("batches_merged") > 0);
-	v = client_call(&sub, "{\"cmd\":\"get\",\"id\":3,\"domain\":60}");
+	assert_true(client_stat(&f.ctl, "engine", "batches_merged") > 0);
+	v = client_call(&f.sub, "{\"cmd\":\"get\",\"id\":3,\"domain\":60}");
 	assert_true(json_int(v, "batches_merged", NULL) > 0);
 	assert_int_equal(json_bool(v, "rate_limited", NULL), 0);
 	assert_int_equal(json_int(json_get(v, "data", "memory"), "free_kib", NULL), final);
 	yajl_tree_free(v);
-	assert_int_equal(engine_stat("rate_limited_domains"), 0);
+	assert_int_equal(client_stat(&f.ctl, "engine", "rate_limited_domains"), 0);
 }
 
 int main(void)

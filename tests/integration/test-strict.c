@@ -19,52 +19,50 @@
 
 #define TIMEOUT_MS 5000
 
-static char dir[PATH_MAX];
-static struct xgmd d_loose, d_strict;
-static struct client c_loose = { .fd = -1 }, c_strict = { .fd = -1 };
+/* The default mode's xgmd is the fixture's; the strict one runs beside it. */
+static struct fixture f;
+static struct fixture_peer strict;
 
 static void test_strict_and_default(void **state)
 {
 	static const char *const loose[] = { "settle.quiet_ms=100", NULL };
-	static const char *const strict[] = { "settle.quiet_ms=100", "settle.strict=true", NULL };
-	struct xs_handle *xs;
+	static const char *const strict_sets[] = {
+		"settle.quiet_ms=100", "settle.strict=true", NULL,
+	};
+	struct xgmd_mark m_loose, m_strict;
 	yajl_val v;
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	xgmd_start(&d_loose, dir, "loose", loose);
-	xgmd_start(&d_strict, dir, "strict", strict);
-	assert_true(client_subscribe(&c_loose, d_loose.socket, SUBSCRIBE_METRICS));
-	assert_true(client_subscribe(&c_strict, d_strict.socket, SUBSCRIBE_METRICS));
+	fixture_start(&f, loose, SUBSCRIBE_METRICS);
+	fixture_start_peer(&f, &strict, "strict", strict_sets, SUBSCRIBE_METRICS);
 
-	assert_int_equal(sandbox_domain_create(dir, xs, 30, "appliance", true), 0);
-	v = client_wait_event(&c_loose, "domain.new", 30, TIMEOUT_MS);
-	assert_non_null(v);
-	yajl_tree_free(v);
-	v = client_wait_event(&c_strict, "domain.new", 30, TIMEOUT_MS);
+	assert_true(fixture_new_domain(&f, 30, "appliance"));
+	v = client_wait_event(&strict.sub, "domain.new", 30, TIMEOUT_MS);
 	assert_non_null(v);
 	yajl_tree_free(v);
 
 	/* The flag without a kick: the default mode settles on it... */
-	assert_int_equal(sandbox_test_guest(dir, 30, "attr/PVAddons/NotUpgradable", "1"), 0);
-	v = client_wait_event(&c_loose, "domain.metrics", 30, TIMEOUT_MS);
+	client_mark(&strict.ctl, &m_strict);
+	assert_int_equal(sandbox_test_guest(f.dir, 30, "attr/PVAddons/NotUpgradable", "1"), 0);
+	v = client_wait_event(&f.sub, "domain.metrics", 30, TIMEOUT_MS);
 	assert_non_null(v);
 	assert_int_equal(json_bool(v, "data", "pv_drivers_not_upgradable"), 1);
 	yajl_tree_free(v);
-	/* ... the strict mode does not look yet. */
-	assert_true(client_quiet(&c_strict, 30, 800));
+	/* ... the strict mode took the write in and holds its batch open for a kick. */
+	assert_true(client_wait_domain_state(&strict.ctl, 30, "settling", TIMEOUT_MS));
+	assert_int_equal(client_stat(&strict.ctl, "engine", "batches"), m_strict.batches);
+	assert_true(client_ping_quiet(&strict.sub, 30));
 
 	/* data/updated: now the strict mode reads, and sees the flag. */
-	assert_int_equal(sandbox_test_guest(dir, 30, "data/updated", "1"), 0);
-	v = client_wait_event(&c_strict, "domain.metrics", 30, TIMEOUT_MS);
+	client_mark(&f.ctl, &m_loose);
+	assert_int_equal(sandbox_test_guest(f.dir, 30, "data/updated", "1"), 0);
+	v = client_wait_event(&strict.sub, "domain.metrics", 30, TIMEOUT_MS);
 	assert_non_null(v);
 	assert_int_equal(json_bool(v, "data", "pv_drivers_not_upgradable"), 1);
 	assert_int_equal(json_bool(v, "data", "pv_drivers_up_to_date"), 1);
 	yajl_tree_free(v);
-	/* The default mode had it already; a kick with nothing new is silent. */
-	assert_true(client_quiet(&c_loose, 30, 600));
-
-	xs_close(xs);
+	/* The default mode had it already; it reads the kick, and is silent. */
+	assert_true(client_wait_read(&f.ctl, &m_loose, 1, 30, TIMEOUT_MS));
+	assert_true(client_ping_quiet(&f.sub, 30));
 }
 
 /* Also after a failed assertion: nothing may outlive the test. */
@@ -72,11 +70,8 @@ static int teardown(void **state)
 {
 	int r = 0;
 
-	client_close(&c_loose);
-	client_close(&c_strict);
-	r |= xgmd_stop(&d_loose);
-	r |= xgmd_stop(&d_strict);
-	sandbox_test_stop(dir);
+	r |= fixture_stop_peer(&strict);
+	r |= fixture_stop(&f);
 	return r;
 }
 

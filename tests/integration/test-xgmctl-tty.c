@@ -38,10 +38,8 @@
 #define TTY_COLS 160
 #define HOSTILE_NAME_PREFIX "\033[2J\033]0;pwned\007evil\xc2\x9b\r\n"
 
-static char dir[PATH_MAX], hostile_name[2100];
-static struct xs_handle *xs;
-static struct xgmd daemon_;
-static struct client sub;
+static struct fixture f;
+static char hostile_name[2100];
 
 /* One xgmctl run on a terminal (tty) or a pipe, stdout and stderr together. */
 struct run {
@@ -57,7 +55,7 @@ struct run {
  */
 static void run_start(struct run *r, bool tty, unsigned short cols, const char *no_color, ...)
 {
-	char *argv[16] = { (char *)XGMCTL_PATH, (char *)"--socket", daemon_.socket };
+	char *argv[16] = { (char *)XGMCTL_PATH, (char *)"--socket", f.xgmd.socket };
 	int argc = 3, pipefd[2];
 	va_list ap;
 
@@ -234,25 +232,10 @@ static void guest_writes(unsigned int domid, const char *check_field, ...)
 	va_start(ap, check_field);
 	while ((path = va_arg(ap, const char *))) {
 		value = va_arg(ap, const char *);
-		assert_int_equal(sandbox_test_guest(dir, domid, path, value), 0);
+		assert_int_equal(sandbox_test_guest(f.dir, domid, path, value), 0);
 	}
 	va_end(ap);
-	for (;;) {
-		ev = client_wait_event(&sub, "domain.metrics", domid, TIMEOUT_MS);
-		assert_non_null(ev);
-		if (json_changed(ev, check_field))
-			break;
-		yajl_tree_free(ev);
-	}
-	yajl_tree_free(ev);
-}
-
-static void add_domain(unsigned int domid, const char *name)
-{
-	yajl_val ev;
-
-	assert_int_equal(sandbox_domain_create(dir, xs, domid, name, true), 0);
-	ev = client_wait_event(&sub, "domain.new", domid, TIMEOUT_MS);
+	ev = client_wait_change(&f.sub, domid, check_field, TIMEOUT_MS);
 	assert_non_null(ev);
 	yajl_tree_free(ev);
 }
@@ -263,26 +246,23 @@ static int setup(void **state)
 		"settle.quiet_ms=50", "metrics.reference_version=9.0", NULL,
 	};
 
-	sandbox_test_start(dir);
-	xs = sandbox_connect(dir);
-	xgmd_start(&daemon_, dir, "xgmd", sets);
-	assert_true(client_subscribe(&sub, daemon_.socket, SUBSCRIBE_METRICS));
+	fixture_start(&f, sets, SUBSCRIBE_METRICS);
 
-	add_domain(WEB, "web01");
+	assert_true(fixture_new_domain(&f, WEB, "web01"));
 	guest_writes(WEB, "os_version", "attr/PVAddons/MajorVersion", "9", "attr/PVAddons/MinorVersion", "3",
 		     "attr/PVAddons/MicroVersion", "1", "attr/PVAddons/BuildVersion", "123",
 		     "attr/vif/1/ipv4/0", "198.51.100.7", "attr/vif/0/ipv4/0", "192.0.2.10",
 		     "data/os_name", "Debian GNU/Linux 12", NULL);
-	add_domain(OLD, "old-tools");
+	assert_true(fixture_new_domain(&f, OLD, "old-tools"));
 	guest_writes(OLD, "pv_drivers_detected", "attr/PVAddons/MajorVersion", "6",
 		     "attr/PVAddons/MinorVersion", "2", NULL);
-	add_domain(APPLIANCE, "appliance");
+	assert_true(fixture_new_domain(&f, APPLIANCE, "appliance"));
 	guest_writes(APPLIANCE, "pv_drivers_not_upgradable", "attr/PVAddons/MajorVersion", "6",
 		     "attr/PVAddons/MinorVersion", "2", "attr/PVAddons/NotUpgradable", "1", NULL);
 	/* The toolstack names a domain; the guest writes the rest. */
 	strcpy(hostile_name, HOSTILE_NAME_PREFIX);
 	memset(hostile_name + strlen(hostile_name), 'A', 2000);
-	add_domain(HOSTILE, hostile_name);
+	assert_true(fixture_new_domain(&f, HOSTILE, hostile_name));
 	guest_writes(HOSTILE, "os_version", "attr/PVAddons/MajorVersion", "\033[31m9",
 		     "attr/PVAddons/MinorVersion", "\xff\xfe\u202e", "attr/vif/0/ipv4/0", "10.0.0.1\033[K\n",
 		     "data/os_name", "\033]52;c;cm0gLXJmIH4=\007", NULL);
@@ -291,13 +271,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	int r = 0;
-
-	client_close(&sub);
-	r |= xgmd_stop(&daemon_);
-	xs_close(xs);
-	sandbox_test_stop(dir);
-	return r;
+	return fixture_stop(&f);
 }
 
 static void test_list_table(void **state)
@@ -395,7 +369,7 @@ static void assert_keys_shown(const char *out, yajl_val v)
 
 static void test_get(void **state)
 {
-	yajl_val reply = client_call(&sub, "{\"cmd\":\"get\",\"id\":3,\"domain\":40}"), v;
+	yajl_val reply = client_call(&f.ctl, "{\"cmd\":\"get\",\"id\":3,\"domain\":40}"), v;
 	struct run r;
 	char err[256];
 
@@ -439,18 +413,7 @@ static void test_get(void **state)
 /* Waits until the server counts n subscribers (ours and xgmctl's). */
 static void wait_subscribers(long long n)
 {
-	long deadline = monotonic_ms() + TIMEOUT_MS;
-
-	for (;;) {
-		yajl_val v = client_call(&sub, "{\"cmd\":\"stats\",\"id\":4}");
-		long long have = json_int(json_get(v, "server", NULL), "subscribers", NULL);
-
-		yajl_tree_free(v);
-		if (have == n)
-			return;
-		assert_true(monotonic_ms() < deadline);
-		poll(NULL, 0, 10);
-	}
+	assert_true(client_wait_stat_equal(&f.ctl, "server", "subscribers", n, TIMEOUT_MS));
 }
 
 static void test_monitor(void **state)

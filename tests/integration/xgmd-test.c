@@ -1,6 +1,7 @@
 /*
  * Helpers for xgmd integration tests: the daemon as a child process on a
- * private socket, and a line client with time-bounded reads.
+ * private socket, a line client with time-bounded reads, waits for facts
+ * in xgmd's replies, and the sandbox-plus-xgmd fixture most tests use.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,8 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+#include "sandbox-test.h"
 #include "xgmd-test.h"
 #include "util/time.h"
+
+/* Between two round trips of a wait: xgmd's loop is not to be flooded with stats. */
+#define POLL_INTERVAL_US 2000
+/* How long a helper waits for what must come: only a hung test is stopped by it. */
+#define WAIT_TIMEOUT_MS 8000
 
 void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 		const char *const *sets)
@@ -160,21 +168,30 @@ yajl_val client_connect(struct client *c, const char *socket_path)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 
 	c->len = 0;
+	c->eof = false;
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	strncpy(addr.sun_path, socket_path, sizeof(addr.sun_path) - 1);
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return NULL;
-	return client_next(c, 5000);
+	return client_next(c, WAIT_TIMEOUT_MS);
+}
+
+bool client_open(struct client *c, const char *socket_path)
+{
+	yajl_val hello = client_connect(c, socket_path);
+	bool ok = hello && strcmp(json_str(hello, "type", NULL) ?: "", "hello") == 0;
+
+	yajl_tree_free(hello);
+	return ok;
 }
 
 bool client_subscribe(struct client *c, const char *socket_path, const char *line)
 {
-	yajl_val v = client_connect(c, socket_path);
+	yajl_val v;
 	bool ok;
 
-	if (!v)
+	if (!client_open(c, socket_path))
 		return false;
-	yajl_tree_free(v);
 	v = client_call(c, line);
 	ok = v && json_bool(v, "ok", NULL) == 1;
 	yajl_tree_free(v);
@@ -224,6 +241,8 @@ yajl_val client_next(struct client *c, int timeout_ms)
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			return NULL;
 		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+		/* Closed with our bytes unread, a UNIX socket reports a reset. */
+		c->eof |= n == 0 || (n < 0 && errno == ECONNRESET);
 		if (n <= 0)
 			return NULL;
 		c->len += (size_t)n;
@@ -232,7 +251,7 @@ yajl_val client_next(struct client *c, int timeout_ms)
 
 yajl_val client_call(struct client *c, const char *line)
 {
-	long deadline = monotonic_ms() + 5000;
+	long deadline = monotonic_ms() + WAIT_TIMEOUT_MS;
 
 	if (client_send(c, line) < 0)
 		return NULL;
@@ -268,24 +287,138 @@ yajl_val client_wait_event(struct client *c, const char *event, unsigned int dom
 	return NULL;
 }
 
-bool client_quiet(struct client *c, unsigned int domid, int ms)
+yajl_val client_wait_change(struct client *c, unsigned int domid, const char *field,
+			    int timeout_ms)
 {
-	long deadline = monotonic_ms() + ms;
+	long deadline = monotonic_ms() + timeout_ms;
 
 	while (monotonic_ms() < deadline) {
-		yajl_val v = client_next(c, (int)(deadline - monotonic_ms()));
-		bool about = v && json_int(v, "domain", "id") == (long long)domid;
+		yajl_val v = client_wait_event(c, "domain.metrics", domid,
+					       (int)(deadline - monotonic_ms()));
 
-		if (about) {
-			fprintf(stderr, "unexpected event for domain %u: %s %s\n", domid,
-				json_str(v, "event", NULL), "");
-			yajl_tree_free(v);
-			return false;
-		}
-		if (v)
-			yajl_tree_free(v);
+		if (!v || json_changed(v, field))
+			return v;
+		yajl_tree_free(v);
 	}
-	return true;
+	return NULL;
+}
+
+bool client_ping_quiet(struct client *c, long long domid)
+{
+	static const char ping[] = "{\"cmd\":\"ping\",\"id\":\"barrier\"}";
+	long deadline = monotonic_ms() + WAIT_TIMEOUT_MS;
+	bool quiet = true;
+
+	if (client_send(c, ping) < 0) {
+		fprintf(stderr, "cannot send the barrier ping: %s\n", strerror(errno));
+		return false;
+	}
+	while (monotonic_ms() < deadline) {
+		yajl_val v = client_next(c, (int)(deadline - monotonic_ms()));
+		const char *type = json_str(v, "type", NULL), *id = json_str(v, "id", NULL);
+		bool event = type && strcmp(type, "event") == 0;
+		bool lost = type && strcmp(type, "lost") == 0;
+
+		if (!v)
+			break;
+		if (type && strcmp(type, "reply") == 0 && id && strcmp(id, "barrier") == 0) {
+			yajl_tree_free(v);
+			return quiet;
+		}
+		if ((event && (domid == ANY_DOMAIN || json_int(v, "domain", "id") == domid)) ||
+		    (lost && domid == ANY_DOMAIN)) {
+			fprintf(stderr, "unexpected before the barrier: %s %s about domain %lld\n",
+				type, event ? json_str(v, "event", NULL) : "",
+				json_int(v, "domain", "id"));
+			quiet = false;
+		}
+		yajl_tree_free(v);
+	}
+	fprintf(stderr, "no reply to the barrier ping\n");
+	return false;
+}
+
+long long client_stat(struct client *c, const char *section, const char *key)
+{
+	yajl_val v = client_call(c, "{\"cmd\":\"stats\",\"id\":\"stat\"}");
+	yajl_val x = json_get(json_get(v, section, NULL), key, NULL);
+	long long n = YAJL_IS_INTEGER(x) ? YAJL_GET_INTEGER(x) : YAJL_IS_TRUE(x) ? 1 :
+		YAJL_IS_FALSE(x) ? 0 : -1;
+
+	yajl_tree_free(v);
+	return n;
+}
+
+/* Asks stats until section.key holds against want: at least it, or equal to it. */
+static bool wait_stat(struct client *c, const char *section, const char *key, long long want,
+		      bool at_least, int timeout_ms)
+{
+	long deadline = monotonic_ms() + timeout_ms;
+	long long n;
+
+	for (;;) {
+		n = client_stat(c, section, key);
+		if (at_least ? n >= want : n == want)
+			return true;
+		if (monotonic_ms() >= deadline)
+			break;
+		usleep(POLL_INTERVAL_US);
+	}
+	fprintf(stderr, "%s.%s is %lld after %d ms, not %s%lld\n", section, key, n, timeout_ms,
+		at_least ? "at least " : "", want);
+	return false;
+}
+
+bool client_wait_stat_at_least(struct client *c, const char *section, const char *key,
+			       long long at_least, int timeout_ms)
+{
+	return wait_stat(c, section, key, at_least, true, timeout_ms);
+}
+
+bool client_wait_stat_equal(struct client *c, const char *section, const char *key,
+			    long long want, int timeout_ms)
+{
+	return wait_stat(c, section, key, want, false, timeout_ms);
+}
+
+bool client_wait_domain_state(struct client *c, unsigned int domid, const char *state,
+			      int timeout_ms)
+{
+	long deadline = monotonic_ms() + timeout_ms;
+	char cmd[64], now[32];
+
+	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"get\",\"id\":\"state\",\"domain\":%u}", domid);
+	for (;;) {
+		yajl_val v = client_call(c, cmd);
+		const char *s = json_str(v, "state", NULL);
+
+		snprintf(now, sizeof(now), "%s", s ? s : "unknown");
+		yajl_tree_free(v);
+		if (strcmp(now, state) == 0)
+			return true;
+		if (monotonic_ms() >= deadline)
+			break;
+		usleep(POLL_INTERVAL_US);
+	}
+	fprintf(stderr, "domain %u is %s after %d ms, not %s\n", domid, now, timeout_ms, state);
+	return false;
+}
+
+void client_mark(struct client *c, struct xgmd_mark *m)
+{
+	m->watch_events = client_stat(c, "engine", "xenstore_watch_events");
+	m->batches = client_stat(c, "engine", "batches");
+}
+
+bool client_wait_read(struct client *c, const struct xgmd_mark *m, unsigned int events,
+		      unsigned int domid, int timeout_ms)
+{
+	/* In this order: once the events are in, idle means their batches were read. */
+	return m->watch_events >= 0 && m->batches >= 0 &&
+	       client_wait_stat_at_least(c, "engine", "xenstore_watch_events",
+					 m->watch_events + events, timeout_ms) &&
+	       client_wait_stat_at_least(c, "engine", "batches", m->batches + 1, timeout_ms) &&
+	       client_wait_domain_state(c, domid, "idle", timeout_ms);
 }
 
 yajl_val json_get(yajl_val v, const char *a, const char *b)
@@ -336,4 +469,91 @@ bool json_changed(yajl_val ev, const char *field)
 			return true;
 	}
 	return false;
+}
+
+void fixture_start_sandbox(struct fixture *f)
+{
+	f->sub.fd = f->ctl.fd = -1;
+	sandbox_test_start(f->dir);
+	f->xs = sandbox_connect(f->dir);
+	if (!f->xs) {
+		fprintf(stderr, "cannot connect to the sandbox in %s\n", f->dir);
+		exit(1);
+	}
+}
+
+/* xgmd named name on dir, ctl connected, sub connected and subscribed (unless subscribe is NULL). */
+static void start_with_clients(const char *dir, const char *name, const char *log_level,
+			       const char *const *sets, const char *subscribe, struct xgmd *x,
+			       struct client *ctl, struct client *sub)
+{
+	bool ok;
+
+	ctl->fd = sub->fd = -1;
+	xgmd_start_logging(x, dir, name, sets, log_level ? log_level : "debug");
+	ok = client_open(ctl, x->socket) &&
+	     (subscribe ? client_subscribe(sub, x->socket, subscribe) : client_open(sub, x->socket));
+	if (!ok) {
+		fprintf(stderr, "cannot connect to xgmd on %s\n", x->socket);
+		exit(1);
+	}
+}
+
+static int stop_with_clients(struct xgmd *x, struct client *ctl, struct client *sub)
+{
+	client_close(sub);
+	client_close(ctl);
+	return xgmd_stop(x);
+}
+
+void fixture_start_xgmd(struct fixture *f, const char *const *sets, const char *subscribe)
+{
+	start_with_clients(f->dir, "xgmd", f->log_level, sets, subscribe, &f->xgmd, &f->ctl, &f->sub);
+}
+
+void fixture_start(struct fixture *f, const char *const *sets, const char *subscribe)
+{
+	fixture_start_sandbox(f);
+	fixture_start_xgmd(f, sets, subscribe);
+}
+
+int fixture_stop(struct fixture *f)
+{
+	int r;
+
+	if (!f->dir[0])
+		return 0;
+	r = stop_with_clients(&f->xgmd, &f->ctl, &f->sub);
+	if (f->xs)
+		xs_close(f->xs);
+	f->xs = NULL;
+	sandbox_test_stop(f->dir);
+	f->dir[0] = '\0';
+	return r;
+}
+
+void fixture_start_peer(struct fixture *f, struct fixture_peer *p, const char *name,
+			const char *const *sets, const char *subscribe)
+{
+	start_with_clients(f->dir, name, f->log_level, sets, subscribe, &p->xgmd, &p->ctl, &p->sub);
+}
+
+int fixture_stop_peer(struct fixture_peer *p)
+{
+	if (!p->xgmd.socket[0])		/* never started */
+		return 0;
+	return stop_with_clients(&p->xgmd, &p->ctl, &p->sub);
+}
+
+bool fixture_new_domain(struct fixture *f, unsigned int domid, const char *name)
+{
+	yajl_val ev;
+
+	if (sandbox_domain_create(f->dir, f->xs, domid, name, true) < 0)
+		return false;
+	ev = client_wait_event(&f->sub, "domain.new", domid, WAIT_TIMEOUT_MS);
+	if (!ev)
+		fprintf(stderr, "no domain.new for domain %u\n", domid);
+	yajl_tree_free(ev);
+	return ev != NULL;
 }

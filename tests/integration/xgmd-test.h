@@ -1,12 +1,15 @@
 /*
  * Helpers for tests that run xgmd against a sandbox: start the daemon on a
- * socket in the sandbox directory, talk to it as a client, and wait for
- * events with a time bound.
+ * socket in the sandbox directory, talk to it as a client, wait for events
+ * with a time bound, and wait for facts (a stats counter moved, a ping came
+ * back) instead of time.
  */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <xenstore.h>
 #include <yajl/yajl_tree.h>
 
 struct xgmd {
@@ -31,12 +34,15 @@ long xgmd_rss_kib(const struct xgmd *x);
 
 struct client {
 	int fd;
+	bool eof;		/* xgmd closed the connection (client_next() saw it) */
 	char buf[1 << 20];
 	size_t len;
 };
 
 /* Connects and consumes the hello line, which it returns (the caller frees). */
 yajl_val client_connect(struct client *c, const char *socket);
+/* The same when the hello does not matter: true once it came. */
+bool client_open(struct client *c, const char *socket);
 /* Subscribe lines: every event, or only domain.new and domain.metrics; no snapshot. */
 #define SUBSCRIBE_ALL "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}"
 #define SUBSCRIBE_METRICS "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"events\":[\"domain.new\",\"domain.metrics\"]},\"snapshot\":false}"
@@ -53,8 +59,110 @@ yajl_val client_call(struct client *c, const char *line);
 /* The next event of this kind ("domain.metrics") about domid, skipping others. */
 yajl_val client_wait_event(struct client *c, const char *event, unsigned int domid,
 			   int timeout_ms);
-/* True when no event about domid arrives within ms. */
-bool client_quiet(struct client *c, unsigned int domid, int ms);
+/*
+ * The next domain.metrics about domid whose "changed" names field, skipping
+ * others: a guest's writes may settle as more than one batch.
+ */
+yajl_val client_wait_change(struct client *c, unsigned int domid, const char *field,
+			    int timeout_ms);
+/* Where a domid is asked for: an event about any domain. */
+#define ANY_DOMAIN (-1LL)
+
+/*
+ * A barrier: a ping round trip on c. Whatever xgmd had queued for c before
+ * it answered comes before its reply, so "nothing was published" is checked
+ * here, not assumed from a quiet while. True when none of it was an event
+ * about domid (ANY_DOMAIN: no event and no lost notice at all); what came
+ * is dropped, and what should not have is printed.
+ */
+bool client_ping_quiet(struct client *c, long long domid);
+
+/*
+ * The stats round trips below are for a connection that is not subscribed:
+ * events that come before a reply are dropped, as in client_call().
+ */
+
+/*
+ * One stats round trip: section.key ("engine", "batches"), a boolean as 1
+ * or 0; -1 when absent or no reply.
+ */
+long long client_stat(struct client *c, const char *section, const char *key);
+/*
+ * Asks stats until section.key is at least at_least (_equal: exactly want):
+ * true then, false with a message once timeout_ms have passed, which only
+ * stops a hung test. Round trips, a few milliseconds apart.
+ */
+bool client_wait_stat_at_least(struct client *c, const char *section, const char *key,
+			       long long at_least, int timeout_ms);
+bool client_wait_stat_equal(struct client *c, const char *section, const char *key,
+			    long long want, int timeout_ms);
+/* Asks get until domid's state is state ("idle", "settling"); as above. */
+bool client_wait_domain_state(struct client *c, unsigned int domid, const char *state,
+			      int timeout_ms);
+
+/* What xgmd had taken in from xenstore before a test writes: see client_wait_read(). */
+struct xgmd_mark {
+	long long watch_events;		/* engine.xenstore_watch_events */
+	long long batches;		/* engine.batches */
+};
+void client_mark(struct client *c, struct xgmd_mark *m);
+/*
+ * Waits until xgmd has read what the test wrote to domid since m: `events`
+ * more watch events (one per write to a path of its own; xenstored merges
+ * only identical ones), at least one more batch, and domid idle again, so
+ * that every batch the writes opened was read and what it changed has been
+ * published. Take m once xgmd has taken in the domain's earlier writes
+ * (their event came), not between the writes and what they cause.
+ */
+bool client_wait_read(struct client *c, const struct xgmd_mark *m, unsigned int events,
+		      unsigned int domid, int timeout_ms);
+
+/*
+ * What most tests start from: a private sandbox, dom0's libxenstore handle
+ * on it, one xgmd, a client subscribed to it and one for commands.
+ */
+struct fixture {
+	char dir[PATH_MAX];	/* the sandbox; empty until started */
+	struct xs_handle *xs;	/* dom0's */
+	struct xgmd xgmd;	/* .config may be set before starting */
+	const char *log_level;	/* xgmd's; NULL: "debug" */
+	struct client sub;	/* subscribed with the line given (or only connected) */
+	struct client ctl;	/* connected, never subscribed: stats, get, list, ping */
+};
+
+/* The sandbox and dom0's handle, for a test that prepares xenstore before xgmd starts. */
+void fixture_start_sandbox(struct fixture *f);
+/*
+ * xgmd on the sandbox with these "--set" overrides (NULL-terminated; NULL:
+ * none), f->ctl connected, and f->sub connected and, unless subscribe is
+ * NULL, subscribed with that line. Exits on failure, as xgmd_start() does.
+ */
+void fixture_start_xgmd(struct fixture *f, const char *const *sets, const char *subscribe);
+/* Both. */
+void fixture_start(struct fixture *f, const char *const *sets, const char *subscribe);
+/*
+ * Closes the clients, stops xgmd and the sandbox and removes its directory,
+ * whatever of it was started: 0, or -1 when xgmd ended badly.
+ */
+int fixture_stop(struct fixture *f);
+
+/* A second xgmd on the fixture's sandbox, to compare with the first: the same clients. */
+struct fixture_peer {
+	struct xgmd xgmd;
+	struct client sub;
+	struct client ctl;
+};
+/* Started as fixture_start_xgmd() starts the fixture's, on <name>.sock. */
+void fixture_start_peer(struct fixture *f, struct fixture_peer *p, const char *name,
+			const char *const *sets, const char *subscribe);
+/* Stops it and closes its clients (before fixture_stop()): 0, or -1 when it ended badly. */
+int fixture_stop_peer(struct fixture_peer *p);
+
+/*
+ * The toolstack creates and introduces domid (sandbox_domain_create()):
+ * true once f->sub, subscribed to domain.new, has had its event.
+ */
+bool fixture_new_domain(struct fixture *f, unsigned int domid, const char *name);
 
 /* Lookups into a parsed object by path ("data", "pv_drivers_up_to_date"). */
 yajl_val json_get(yajl_val v, const char *a, const char *b);

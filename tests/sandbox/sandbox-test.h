@@ -39,5 +39,8 @@ int sandbox_test_guest(const char *dir, unsigned int domid, const char *path,
  */
 struct xs_handle *sandbox_test_guest_connect(const char *dir, unsigned int domid);
 
-/* Drops every event already queued. */
+/*
+ * Drops every event already queued: after a request's reply (xs_unwatch()'s,
+ * say), that is every event xenstored sent before it.
+ */
 void sandbox_test_drain(struct xs_handle *xs);

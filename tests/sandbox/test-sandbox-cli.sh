@@ -37,10 +37,20 @@ out=$("$SB" start 2>&1)
 check "a second start in the same directory is refused" grep -q "already running" <<<"$out"
 export $("$SB" env)
 
-watch_out=$dir/watch.out
-timeout 10 xenstore-watch -n 3 @introduceDomain >"$watch_out" &
-watcher=$!
-sleep 0.3
+# xenstore-watch's lines, read as they come (each within 10 s). The first is
+# the event every watch fires once it is registered: after it, none is missed.
+watch() {	# watch PATH N: the watcher on fd $watcher, until N events
+	exec {watcher}< <(timeout 10 xenstore-watch -n "$2" "$1")
+}
+events() {	# events PATH N: the next N lines of the watcher are all PATH
+	local line
+	for _ in $(seq "$2"); do
+		read -r -t 10 -u "$watcher" line && [ "$line" = "$1" ] || return 1
+	done
+}
+
+watch @introduceDomain 3
+check "xenstore-watch registered its watch" events @introduceDomain 1
 check "create and introduce a domain" "$SB" create 12 web12
 check "xenstore-read sees the toolstack's keys" test "$(xenstore-read /local/domain/12/name)" = web12
 check "the guest writes over its ring" "$SB" guest 12 write data/os_name Debian
@@ -56,16 +66,15 @@ check "xenstore-write as the guest, by relative path" env "$guest_env" xenstore-
 check "... lands in its home" test "$(xenstore-read /local/domain/12/attr/y)" = 2
 check "... and the guest may not write its name" bash -c "! env '$guest_env' xenstore-write name evil 2>/dev/null"
 check "a second domain" "$SB" create 13
-wait $watcher
-check "xenstore-watch saw the initial event and two introductions" test "$(grep -c '^@introduceDomain' "$watch_out")" = 3
+check "xenstore-watch saw two introductions" events @introduceDomain 2
+exec {watcher}<&-
 
-timeout 10 xenstore-watch -n 3 @releaseDomain >"$watch_out" &
-watcher=$!
-sleep 0.3
+watch @releaseDomain 3
+check "xenstore-watch registered its watch" events @releaseDomain 1
 check "crash domain 12" "$SB" crash 12
 check "release domain 13" "$SB" release 13
-wait $watcher
-check "xenstore-watch saw both releases" test "$(grep -c '^@releaseDomain' "$watch_out")" = 3
+check "xenstore-watch saw both releases" events @releaseDomain 2
+exec {watcher}<&-
 check "destroy" "$SB" destroy 12
 check "stop" "$SB" stop
 check "status says stopped" bash -c "! '$SB' status >/dev/null"
