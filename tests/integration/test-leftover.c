@@ -46,20 +46,6 @@ static void kill_leaving_home(unsigned int domid)
 	free(home);
 }
 
-/* Whether `list` names domid. */
-static bool listed(unsigned int domid)
-{
-	yajl_val v = client_call(&f.ctl, "{\"cmd\":\"list\",\"id\":\"l\"}");
-	yajl_val a = json_get(v, "domains", NULL);
-	bool found = false;
-
-	assert_true(YAJL_IS_ARRAY(a));
-	for (size_t i = 0; i < a->u.array.len; i++)
-		found |= json_int(a->u.array.values[i], "id", NULL) == (long long)domid;
-	yajl_tree_free(v);
-	return found;
-}
-
 static void wait_event(const char *event, unsigned int domid)
 {
 	yajl_val v = client_wait_event(&f.sub, event, domid, TIMEOUT_MS);
@@ -101,10 +87,10 @@ static void test_leftover_homes_at_start(void **state)
 {
 	/* dom0 and the live domain, not the five dead ones whose homes linger. */
 	assert_int_equal(client_stat(&f.ctl, "engine", "domains"), 2);
-	assert_true(listed(0));
-	assert_true(listed(LIVE));
+	assert_true(client_lists(&f.ctl, 0));
+	assert_true(client_lists(&f.ctl, LIVE));
 	for (unsigned int domid = FIRST_DEAD; domid < FIRST_DEAD + DEAD; domid++)
-		assert_false(listed(domid));
+		assert_false(client_lists(&f.ctl, domid));
 	assert_int_equal(client_stat(&f.ctl, "engine", "domains_new"), 2);
 }
 
@@ -114,24 +100,24 @@ static void test_leftover_homes_later(void **state)
 	assert_true(fixture_new_domain(&f, 20, "dies"));
 	kill_leaving_home(20);
 	wait_event("domain.gone", 20);
-	assert_false(listed(20));
+	assert_false(client_lists(&f.ctl, 20));
 
 	/* A home that appears with no domain introduced is no domain ... */
 	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 21, "late", false), 0);
 	/* ... even when another domain's introduction lists it. */
 	assert_true(fixture_new_domain(&f, 22, "neighbour"));
-	assert_false(listed(21));
+	assert_false(client_lists(&f.ctl, 21));
 
 	/* Introduced after its home was listed: the introduction finds it. */
 	assert_int_equal(sandbox_domain_introduce(f.dir, f.xs, 21), 0);
 	wait_event("domain.new", 21);
-	assert_true(listed(21));
+	assert_true(client_lists(&f.ctl, 21));
 
 	/* A domid reused over a leftover home is a new domain. */
 	assert_true(fixture_new_domain(&f, FIRST_DEAD, "reborn"));
-	assert_true(listed(FIRST_DEAD));
+	assert_true(client_lists(&f.ctl, FIRST_DEAD));
 	for (unsigned int domid = FIRST_DEAD + 1; domid < FIRST_DEAD + DEAD; domid++)
-		assert_false(listed(domid));
+		assert_false(client_lists(&f.ctl, domid));
 }
 
 int main(void)

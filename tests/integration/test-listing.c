@@ -28,20 +28,6 @@
 
 static struct fixture f;
 
-/* Whether `list` names domid. */
-static bool listed(unsigned int domid)
-{
-	yajl_val v = client_call(&f.ctl, "{\"cmd\":\"list\",\"id\":\"l\"}");
-	yajl_val a = json_get(v, "domains", NULL);
-	bool found = false;
-
-	assert_true(YAJL_IS_ARRAY(a));
-	for (size_t i = 0; i < a->u.array.len; i++)
-		found |= json_int(a->u.array.values[i], "id", NULL) == (long long)domid;
-	yajl_tree_free(v);
-	return found;
-}
-
 static int setup(void **state)
 {
 	char name[128], path[256];
@@ -69,7 +55,7 @@ static void test_adopted_at_start(void **state)
 	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", 1,
 					      TIMEOUT_MS));
 	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, TIMEOUT_MS));
-	assert_true(listed(5));
+	assert_true(client_lists(&f.ctl, 5));
 }
 
 static void test_new_and_gone(void **state)
@@ -83,7 +69,7 @@ static void test_new_and_gone(void **state)
 	v = client_wait_event(&f.sub, "domain.gone", 6, TIMEOUT_MS);
 	assert_non_null(v);
 	yajl_tree_free(v);
-	assert_true(listed(5));
+	assert_true(client_lists(&f.ctl, 5));
 	/* Only oxenstored's oversize answer breaks a handle; xgmd kept its connection. */
 	resets = client_stat(&f.ctl, "engine", "xenstore_request_resets");
 	if (sandbox_test_flavour() == SANDBOX_OCAML)

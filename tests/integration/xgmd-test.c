@@ -303,6 +303,32 @@ yajl_val client_wait_change(struct client *c, unsigned int domid, const char *fi
 	return NULL;
 }
 
+long client_list_domids(struct client *c, unsigned int *domids, size_t max)
+{
+	yajl_val v = client_call(c, "{\"cmd\":\"list\",\"id\":\"list\"}");
+	yajl_val a = json_get(v, "domains", NULL);
+	long n = -1;
+
+	if (YAJL_IS_ARRAY(a)) {
+		n = (long)a->u.array.len;
+		for (size_t i = 0; i < a->u.array.len && i < max; i++)
+			domids[i] = (unsigned int)json_int(a->u.array.values[i], "id", NULL);
+	}
+	yajl_tree_free(v);
+	return n;
+}
+
+bool client_lists(struct client *c, unsigned int domid)
+{
+	unsigned int domids[4096];
+	long n = client_list_domids(c, domids, sizeof(domids) / sizeof(domids[0]));
+
+	for (long i = 0; i < n && i < (long)(sizeof(domids) / sizeof(domids[0])); i++)
+		if (domids[i] == domid)
+			return true;
+	return false;
+}
+
 bool client_ping_quiet(struct client *c, long long domid)
 {
 	static const char ping[] = "{\"cmd\":\"ping\",\"id\":\"barrier\"}";

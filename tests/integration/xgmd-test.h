@@ -78,6 +78,15 @@ yajl_val client_wait_change(struct client *c, unsigned int domid, const char *fi
 bool client_ping_quiet(struct client *c, long long domid);
 
 /*
+ * The domids a `list` reply names, in its order, the first max of them
+ * into domids (NULL with max 0 to count only); how many it names, or -1
+ * when the reply is not a list.
+ */
+long client_list_domids(struct client *c, unsigned int *domids, size_t max);
+/* Whether a `list` reply names domid. */
+bool client_lists(struct client *c, unsigned int domid);
+
+/*
  * The stats round trips below are for a connection that is not subscribed:
  * events that come before a reply are dropped, as in client_call().
  */
