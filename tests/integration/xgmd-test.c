@@ -37,13 +37,26 @@ void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *name,
 			const char *const *sets, const char *log_level)
 {
-	char xs_path[PATH_MAX], log[PATH_MAX];
-	const char *argv[64];
+	char xs_path[PATH_MAX], log[PATH_MAX], vg_log[PATH_MAX + 32];
+	const char *argv[80], *valgrind = getenv("XGM_XGMD_VALGRIND");
 	int argc = 0;
 
 	snprintf(x->socket, sizeof(x->socket), "%s/%s.sock", sandbox_dir, name);
 	snprintf(xs_path, sizeof(xs_path), "%s/socket", sandbox_dir);
 	snprintf(log, sizeof(log), "%s/%s.log", sandbox_dir, name);
+	x->valgrind_log[0] = '\0';
+	if (valgrind && *valgrind) {
+		/* meson test --setup=valgrind: xgmd itself, its errors failing the test. */
+		snprintf(x->valgrind_log, sizeof(x->valgrind_log), "%s/%s.valgrind", sandbox_dir, name);
+		snprintf(vg_log, sizeof(vg_log), "--log-file=%s", x->valgrind_log);
+		argv[argc++] = valgrind;
+		argv[argc++] = "--quiet";
+		argv[argc++] = "--error-exitcode=99";
+		argv[argc++] = "--leak-check=full";
+		argv[argc++] = "--show-leak-kinds=definite";
+		argv[argc++] = "--errors-for-leak-kinds=definite";
+		argv[argc++] = vg_log;
+	}
 	argv[argc++] = XGMD_PATH;
 	argv[argc++] = "--foreground";
 	argv[argc++] = "--socket";
@@ -54,7 +67,7 @@ void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *nam
 		argv[argc++] = "--config";
 		argv[argc++] = x->config;
 	}
-	for (; sets && *sets && argc < 60; sets++) {
+	for (; sets && *sets && argc < 76; sets++) {
 		argv[argc++] = "--set";
 		argv[argc++] = *sets;
 	}
@@ -78,11 +91,12 @@ void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *nam
 		setpgid(0, 0);
 		(void)f;
 		setenv("XENSTORED_PATH", xs_path, 1);
-		execv(XGMD_PATH, (char **)argv);
+		execv(argv[0], (char **)argv);
 		perror("exec xgmd");
 		_exit(127);
 	}
-	for (long deadline = monotonic_ms() + 10000; monotonic_ms() < deadline;) {
+	for (long deadline = monotonic_ms() + (x->valgrind_log[0] ? 60000 : 10000);
+	     monotonic_ms() < deadline;) {
 		struct sockaddr_un addr = { .sun_family = AF_UNIX };
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -102,20 +116,26 @@ void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *nam
 	exit(1);
 }
 
-static void print_log(const struct xgmd *x)
+static void print_file(const char *path)
 {
-	char path[PATH_MAX + 8], line[1024];
-	FILE *f;
+	char line[1024];
+	FILE *f = fopen(path, "r");
 
-	snprintf(path, sizeof(path), "%.*s.log", (int)(strlen(x->socket) - strlen(".sock")),
-		 x->socket);
-	f = fopen(path, "r");
 	if (!f)
 		return;
 	fprintf(stderr, "--- %s ---\n", path);
 	while (fgets(line, sizeof(line), f))
 		fputs(line, stderr);
 	fclose(f);
+}
+
+static void print_log(const struct xgmd *x)
+{
+	char path[PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%.*s.log", (int)(strlen(x->socket) - strlen(".sock")),
+		 x->socket);
+	print_file(path);
 }
 
 int xgmd_stop(struct xgmd *x)
@@ -126,13 +146,14 @@ int xgmd_stop(struct xgmd *x)
 	if (x->pid <= 0)
 		return 0;
 	kill(x->pid, SIGTERM);
-	for (int i = 0; i < 500 && !exited; i++) {
+	/* Under valgrind the shutdown and the leak check take a while. */
+	for (int i = 0; i < (x->valgrind_log[0] ? 6000 : 500) && !exited; i++) {
 		exited = waitpid(x->pid, &status, WNOHANG) == x->pid;
 		if (!exited)
 			usleep(10000);
 	}
 	if (!exited) {
-		fprintf(stderr, "xgmd did not stop within 5 s of SIGTERM\n");
+		fprintf(stderr, "xgmd did not stop in time after SIGTERM\n");
 		kill(x->pid, SIGKILL);
 		waitpid(x->pid, &status, 0);
 	}
@@ -141,6 +162,8 @@ int xgmd_stop(struct xgmd *x)
 	if (!exited || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "xgmd ended badly (status 0x%x)\n", status);
 		print_log(x);
+		if (x->valgrind_log[0])
+			print_file(x->valgrind_log);
 		return -1;
 	}
 	return 0;

@@ -16,6 +16,7 @@ struct xgmd {
 	pid_t pid;
 	char socket[108];	/* sun_path */
 	const char *config;	/* set before starting: --config FILE; NULL: none */
+	char valgrind_log[PATH_MAX + 16];	/* under $XGM_XGMD_VALGRIND: its report; "" not */
 };
 
 /*
