@@ -463,5 +463,14 @@ int main(void)
 		cmocka_unit_test(test_monitor),
 	};
 
+	/*
+	 * memcheck does not know the ioctl glibc opens a pty's peer with
+	 * (TIOCGPTPEER, 0x5441) and then reports what is read from it as
+	 * uninitialised: under --setup=valgrind this test would fail for it.
+	 */
+	if (getenv("XGM_XGMD_VALGRIND")) {
+		fprintf(stderr, "skipped under valgrind: it cannot follow the pty's ioctls\n");
+		return 77;
+	}
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
