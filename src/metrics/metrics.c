@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "metrics/metrics.h"
+#include "util/array.h"
 
 /* Room for any stored path plus a short suffix such as "/ipv4/<20 digits>". */
 #define KEYBUF (KEYSET_PATH_MAX + 64)
@@ -62,20 +63,10 @@ static void map_free(struct gm_map *m)
 static int map_add(struct gm_map *m, const char *key, size_t key_len,
 		   const char *value, size_t value_len)
 {
-	struct gm_pair *p;
 	char *b;
 
-	if (m->count == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 8;
-
-		if (cap > SIZE_MAX / sizeof(*p))
-			return -ENOMEM;
-		p = realloc(m->items, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		m->items = p;
-		m->cap = cap;
-	}
+	if (ARRAY_RESERVE(m->items, m->cap, m->count + 1, 8, SIZE_MAX) < 0)
+		return -ENOMEM;
 	if (key_len > SIZE_MAX / 2 - value_len)
 		return -ENOMEM;
 	b = malloc(key_len + 1 + value_len + 1);
@@ -344,17 +335,9 @@ static int add_drivers(struct gm_map *m, const struct keyset *ks)
 		rest = path + strlen("drivers/");
 		if (!parse_index(rest, strlen(rest), &index))
 			continue;
-		if (n == cap) {
-			struct driver *nd;
-
-			cap = cap ? 2 * cap : 8;
-			nd = realloc(d, cap * sizeof(*d));
-			if (!nd) {
-				r = -ENOMEM;
-				goto out;
-			}
-			d = nd;
-		}
+		r = ARRAY_RESERVE(d, cap, n + 1, 8, SIZE_MAX);
+		if (r < 0)
+			goto out;
 		d[n++] = (struct driver){ .index = index, .value = value, .len = len };
 	}
 	/* Keyset order is textual ("10" < "2"); the lowest index wins a duplicate. */
@@ -418,15 +401,10 @@ struct addrs {
 static int addrs_push(struct addrs *a, const char *id, size_t id_len, int family,
 		      unsigned long long index, const char *value, size_t len)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		struct addr *v = realloc(a->v, cap * sizeof(*v));
+	int r = ARRAY_RESERVE(a->v, a->cap, a->n + 1, 16, SIZE_MAX);
 
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (r < 0)
+		return r;
 	a->v[a->n] = (struct addr){
 		.id = id, .id_len = id_len, .family = family, .index = index,
 		.value = value, .len = len, .seq = a->n,
