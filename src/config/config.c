@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "util/log.h"
 
 enum key_type {
 	KEY_UINT,	/* decimal uint32_t in [min, max] */
@@ -81,16 +82,12 @@ static const struct key keys[] = {
 _Static_assert(CONFIG_SOCKET_MAX >= CONFIG_GROUP_MAX && CONFIG_SOCKET_MAX >= CONFIG_LISTEN_MAX &&
 	       CONFIG_SOCKET_MAX >= CONFIG_REFERENCE_VERSION_MAX, "config_keep_restart_keys() buffer");
 
-static const char *const level_names[] = {
-	[3] = "err", [4] = "warning", [5] = "notice", [6] = "info", [7] = "debug",
-};
-
 void config_init(struct xgm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	strcpy(cfg->daemon.socket, "/run/xgm/xgmd.sock");
 	cfg->daemon.socket_mode = 0660;
-	cfg->daemon.log_level = 6;
+	cfg->daemon.log_level = LOG_LEVEL_INFO;
 	cfg->settle.quiet_ms = 250;
 	cfg->settle.max_wait_ms = 2000;
 	cfg->settle.strict = false;
@@ -107,13 +104,6 @@ void config_init(struct xgm_config *cfg)
 	cfg->xenstore.reconnect_min_ms = 100;
 	cfg->xenstore.reconnect_max_ms = 5000;
 	cfg->prometheus.slice_domains = 100;
-}
-
-const char *config_log_level_name(int level)
-{
-	if (level < 0 || (size_t)level >= sizeof(level_names) / sizeof(level_names[0]))
-		return NULL;
-	return level_names[level];
 }
 
 /* Where a message points: "file:line" or "--set". */
@@ -261,15 +251,24 @@ static int set_value(struct xgm_config *cfg, const struct key *k, const char *v,
 		memcpy(field, &b, sizeof(b));
 		return 0;
 	}
-	case KEY_LEVEL:
-		for (int level = 0; level < (int)(sizeof(level_names) / sizeof(level_names[0])); level++) {
-			if (level_names[level] && equal(v, len, level_names[level])) {
-				memcpy(field, &level, sizeof(level));
+	case KEY_LEVEL: {
+		/* log_level_parse() takes a C string; no level name is this long. */
+		char name[16];
+		enum log_level level;
+
+		if (len < sizeof(name) && !memchr(v, '\0', len)) {
+			memcpy(name, v, len);
+			name[len] = '\0';
+			if (log_level_parse(name, &level) == 0) {
+				int i = (int)level;
+
+				memcpy(field, &i, sizeof(i));
 				return 0;
 			}
 		}
-		return fail(diag, at, "%s.%s must be err, warning, notice, info or debug, not \"%.*s\"",
+		return fail(diag, at, "%s.%s must be " LOG_LEVEL_NAMES ", not \"%.*s\"",
 			    k->section, k->name, (int)(len > 40 ? 40 : len), v);
+	}
 	case KEY_PATH:
 		if (len == 0 || v[0] != '/')
 			return fail(diag, at, "%s.%s must be an absolute path", k->section, k->name);
@@ -507,7 +506,8 @@ int config_format(const struct xgm_config *cfg, size_t i, char *buf, size_t size
 		break;
 	case KEY_LEVEL:
 		memcpy(&level, field, sizeof(level));
-		n = snprintf(buf, size, "%s", config_log_level_name(level) ? config_log_level_name(level) : "?");
+		n = snprintf(buf, size, "%s", log_level_name((enum log_level)level) ?
+			     log_level_name((enum log_level)level) : "?");
 		break;
 	case KEY_PATH:
 	case KEY_STRING:
