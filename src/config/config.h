@@ -1,7 +1,8 @@
 /*
  * xgmd's configuration: an INI file ([section], key = value, # and ;
  * comments) and --set overrides, parsed into a typed struct xgm_config with
- * defaults. Pure except config_load(), which only reads the file.
+ * defaults (config/defaults.h). Pure except config_load(), which only reads
+ * the file.
  */
 #pragma once
 

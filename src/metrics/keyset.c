@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/defaults.h"
 #include "metrics/keyset.h"
 #include "util/array.h"
 
@@ -34,8 +35,8 @@ struct keyset *keyset_new(const struct keyset_limits *limits)
 	if (limits) {
 		ks->limits = *limits;
 	} else {
-		ks->limits.max_keys = KEYSET_DEFAULT_MAX_KEYS;
-		ks->limits.max_bytes = KEYSET_DEFAULT_MAX_BYTES;
+		ks->limits.max_keys = XGM_DEFAULT_LIMITS_MAX_KEYS_PER_DOMAIN;
+		ks->limits.max_bytes = XGM_DEFAULT_LIMITS_MAX_BYTES_PER_DOMAIN;
 	}
 	return ks;
 }
