@@ -124,6 +124,16 @@ static int emit_addrs(struct gm_map *m, struct addrs *a)
 	return 0;
 }
 
+/* 4 for an "ipv4" component, 6 for "ipv6", 0 for any other. */
+static int ip_family(const char *c, size_t len)
+{
+	if (path_comp_is(c, len, "ipv4"))
+		return 4;
+	if (path_comp_is(c, len, "ipv6"))
+		return 6;
+	return 0;
+}
+
 /* <prefix><id>/ipv4/<i> and <prefix><id>/ipv6/<i>. */
 static int collect_vif_layout(struct addrs *a, const struct keyset *ks, const char *prefix)
 {
@@ -137,13 +147,8 @@ static int collect_vif_layout(struct addrs *a, const struct keyset *ks, const ch
 	while (keyset_iter_next(&it, &path, &value, &len)) {
 		if (path_split(path + strlen(prefix), c, cl, 3) != 3)
 			continue;
-		if (path_comp_is(c[1], cl[1], "ipv4"))
-			family = 4;
-		else if (path_comp_is(c[1], cl[1], "ipv6"))
-			family = 6;
-		else
-			continue;
-		if (!path_parse_index(c[2], cl[2], &index))
+		family = ip_family(c[1], cl[1]);
+		if (!family || !path_parse_index(c[2], cl[2], &index))
 			continue;
 		r = addrs_push(a, c[0], cl[0], family, index, value, len);
 		if (r < 0)
@@ -185,15 +190,9 @@ static int collect_legacy_layout(struct addrs *a, const struct keyset *ks)
 		if (n == 2 && path_comp_is(c[1], cl[1], "ip")) {
 			family = 4;
 			index = 0;
-		} else if (n == 4 && path_comp_is(c[3], cl[3], "addr") &&
-			   path_parse_index(c[2], cl[2], &index)) {
-			if (path_comp_is(c[1], cl[1], "ipv4"))
-				family = 4;
-			else if (path_comp_is(c[1], cl[1], "ipv6"))
-				family = 6;
-			else
-				continue;
-		} else {
+		} else if (n != 4 || !path_comp_is(c[3], cl[3], "addr") ||
+			   !path_parse_index(c[2], cl[2], &index) ||
+			   !(family = ip_family(c[1], cl[1]))) {
 			continue;
 		}
 		r = addrs_push(a, id, id_len, family, index, value, len);
