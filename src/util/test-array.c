@@ -77,34 +77,34 @@ static void test_first(void **state)
 
 static void test_bound(void **state)
 {
-	int *v = NULL, *before;
-	size_t cap = 0;
+	/* From empty: reserve need0, then need1, with the same first and max. */
+	static const struct {
+		size_t first, max, need0, cap0, need1, cap1;
+		int r1;
+	} cases[] = {
+		/* The doubling stops at the bound, and nothing past it is given. */
+		{ 8, 10, 9, 10, 11, 10, -ENOMEM },
+		/* A capacity above half the bound goes to the bound, not past it. */
+		{ 60, 100, 60, 60, 61, 100, 0 },
+		/* A first size above the bound is cut to it. */
+		{ 16, 5, 1, 5, 5, 5, 0 },
+	};
 
-	/* The doubling stops at the bound ... */
-	assert_int_equal(ARRAY_RESERVE(v, cap, 9, 8, 10), 0);
-	assert_int_equal(cap, 10);
-	/* ... and nothing past it is given: the array stays as it was. */
-	before = v;
-	assert_int_equal(ARRAY_RESERVE(v, cap, 11, 8, 10), -ENOMEM);
-	assert_ptr_equal(v, before);
-	assert_int_equal(cap, 10);
-	free(v);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int *v = NULL, *before;
+		size_t cap = 0;
 
-	/* A capacity above half the bound goes to the bound, not past it. */
-	v = NULL;
-	cap = 0;
-	assert_int_equal(ARRAY_RESERVE(v, cap, 60, 60, 100), 0);
-	assert_int_equal(cap, 60);
-	assert_int_equal(ARRAY_RESERVE(v, cap, 61, 60, 100), 0);
-	assert_int_equal(cap, 100);
-	free(v);
-
-	/* A first size above the bound is cut to it. */
-	v = NULL;
-	cap = 0;
-	assert_int_equal(ARRAY_RESERVE(v, cap, 1, 16, 5), 0);
-	assert_int_equal(cap, 5);
-	free(v);
+		assert_int_equal(ARRAY_RESERVE(v, cap, cases[i].need0, cases[i].first, cases[i].max), 0);
+		assert_int_equal(cap, cases[i].cap0);
+		before = v;
+		assert_int_equal(ARRAY_RESERVE(v, cap, cases[i].need1, cases[i].first, cases[i].max),
+				 cases[i].r1);
+		assert_int_equal(cap, cases[i].cap1);
+		/* A refusal leaves the array as it was. */
+		if (cases[i].r1 < 0)
+			assert_ptr_equal(v, before);
+		free(v);
+	}
 }
 
 static void test_overflow(void **state)
