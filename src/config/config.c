@@ -525,11 +525,14 @@ int config_format(const struct xgm_config *cfg, size_t i, char *buf, size_t size
 		memcpy(&b, field, sizeof(b));
 		n = snprintf(buf, size, "%s", b ? "true" : "false");
 		break;
-	case KEY_LEVEL:
+	case KEY_LEVEL: {
+		const char *name;
+
 		memcpy(&level, field, sizeof(level));
-		n = snprintf(buf, size, "%s", log_level_name((enum log_level)level) ?
-			     log_level_name((enum log_level)level) : "?");
+		name = log_level_name((enum log_level)level);
+		n = snprintf(buf, size, "%s", name ? name : "?");
 		break;
+	}
 	case KEY_PATH:
 	case KEY_STRING:
 		n = snprintf(buf, size, "%s", field);

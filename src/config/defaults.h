@@ -1,12 +1,13 @@
 /*
- * Every default xgmd has, in one table, each with its unit: the value of
- * each configuration key when neither the file nor --set gives one
- * (config_init()), and the few the code falls back on by itself. The server
- * (for a zero in its struct server_config) and the keyset (keyset_new(NULL))
- * fall back on these same values. data/xgmd.conf, and xgmd.conf(5) made from
- * it, state them too; tests/install/test-conf-page.py holds the page against
- * config_init(). Names are XGM_DEFAULT_<SECTION>_<KEY>. The file's own
- * path, XGM_DEFAULT_CONFIG, comes from the build's prefix (xgm-config.h).
+ * Every default xgmd has, in one table, each with its unit: what each
+ * configuration key is when neither the file nor --set sets it
+ * (config_init()), which is also what the server falls back on for a zero
+ * in its struct server_config and a keyset made without limits holds; and
+ * the one default nothing configures. data/xgmd.conf, and xgmd.conf(5) made
+ * from it, state them for people; tests/install/test-conf-page.py holds the
+ * page against config_init(). Names are XGM_DEFAULT_<SECTION>_<KEY>. The
+ * file's own path, XGM_DEFAULT_CONFIG, comes from the build's prefix
+ * (xgm-config.h).
  */
 #pragma once
 
@@ -29,9 +30,9 @@
 #define XGM_DEFAULT_METRICS_LIVE_TIMEOUT_S 300		/* s since the agent's last write */
 
 /*
- * [limits]. xenstored's own quota is about 1000 nodes a domain, so a
- * legitimate guest fits in 1024 keys; its values are short, and 256 KiB
- * leaves each key 256 bytes on average.
+ * [limits]. xenstored lets a guest own about 1000 nodes (its quota), so
+ * 1024 keys hold what a guest can write; 256 KiB is 256 bytes a key on
+ * average, where agents write short values.
  */
 #define XGM_DEFAULT_LIMITS_MAX_KEYS_PER_DOMAIN 1024	/* keys */
 #define XGM_DEFAULT_LIMITS_MAX_BYTES_PER_DOMAIN (256 * 1024)	/* bytes of paths and values */
