@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/defaults.h"
+#include "util/log.h"
 
 enum key_type {
 	KEY_UINT,	/* decimal uint32_t in [min, max] */
@@ -81,39 +83,48 @@ static const struct key keys[] = {
 _Static_assert(CONFIG_SOCKET_MAX >= CONFIG_GROUP_MAX && CONFIG_SOCKET_MAX >= CONFIG_LISTEN_MAX &&
 	       CONFIG_SOCKET_MAX >= CONFIG_REFERENCE_VERSION_MAX, "config_keep_restart_keys() buffer");
 
-static const char *const level_names[] = {
-	[3] = "err", [4] = "warning", [5] = "notice", [6] = "info", [7] = "debug",
+/* Every key's default, from config/defaults.h: static, so even padding is zero. */
+static const struct xgm_config defaults = {
+	.daemon = {
+		.socket = XGM_DEFAULT_DAEMON_SOCKET,
+		.socket_mode = XGM_DEFAULT_DAEMON_SOCKET_MODE,
+		.socket_group = XGM_DEFAULT_DAEMON_SOCKET_GROUP,
+		.log_level = XGM_DEFAULT_DAEMON_LOG_LEVEL,
+	},
+	.settle = {
+		.quiet_ms = XGM_DEFAULT_SETTLE_QUIET_MS,
+		.max_wait_ms = XGM_DEFAULT_SETTLE_MAX_WAIT_MS,
+		.strict = XGM_DEFAULT_SETTLE_STRICT,
+	},
+	.metrics = {
+		.reference_version = XGM_DEFAULT_METRICS_REFERENCE_VERSION,
+		.live_timeout_s = XGM_DEFAULT_METRICS_LIVE_TIMEOUT_S,
+	},
+	.limits = {
+		.max_keys_per_domain = XGM_DEFAULT_LIMITS_MAX_KEYS_PER_DOMAIN,
+		.max_bytes_per_domain = XGM_DEFAULT_LIMITS_MAX_BYTES_PER_DOMAIN,
+		.publish_burst = XGM_DEFAULT_LIMITS_PUBLISH_BURST,
+		.publish_rate = XGM_DEFAULT_LIMITS_PUBLISH_RATE,
+		.max_clients = XGM_DEFAULT_LIMITS_MAX_CLIENTS,
+		.client_output_cap = XGM_DEFAULT_LIMITS_CLIENT_OUTPUT_CAP,
+		.client_stall_timeout_s = XGM_DEFAULT_LIMITS_CLIENT_STALL_TIMEOUT_S,
+	},
+	.xenstore = {
+		.watch_connections = XGM_DEFAULT_XENSTORE_WATCH_CONNECTIONS,
+		.liveness_ms = XGM_DEFAULT_XENSTORE_LIVENESS_MS,
+		.reconnect_min_ms = XGM_DEFAULT_XENSTORE_RECONNECT_MIN_MS,
+		.reconnect_max_ms = XGM_DEFAULT_XENSTORE_RECONNECT_MAX_MS,
+		.reread_all = XGM_DEFAULT_XENSTORE_REREAD_ALL,
+	},
+	.prometheus = {
+		.listen = XGM_DEFAULT_PROMETHEUS_LISTEN,
+		.slice_domains = XGM_DEFAULT_PROMETHEUS_SLICE_DOMAINS,
+	},
 };
 
 void config_init(struct xgm_config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	strcpy(cfg->daemon.socket, "/run/xgm/xgmd.sock");
-	cfg->daemon.socket_mode = 0660;
-	cfg->daemon.log_level = 6;
-	cfg->settle.quiet_ms = 250;
-	cfg->settle.max_wait_ms = 2000;
-	cfg->settle.strict = false;
-	cfg->metrics.live_timeout_s = 300;
-	cfg->limits.max_keys_per_domain = 1024;
-	cfg->limits.max_bytes_per_domain = 262144;
-	cfg->limits.publish_burst = 5;
-	cfg->limits.publish_rate = 1;
-	cfg->limits.max_clients = 256;
-	cfg->limits.client_output_cap = 1048576;
-	cfg->limits.client_stall_timeout_s = 300;
-	cfg->xenstore.watch_connections = 4;
-	cfg->xenstore.liveness_ms = 1000;
-	cfg->xenstore.reconnect_min_ms = 100;
-	cfg->xenstore.reconnect_max_ms = 5000;
-	cfg->prometheus.slice_domains = 100;
-}
-
-const char *config_log_level_name(int level)
-{
-	if (level < 0 || (size_t)level >= sizeof(level_names) / sizeof(level_names[0]))
-		return NULL;
-	return level_names[level];
+	*cfg = defaults;
 }
 
 /* Where a message points: "file:line" or "--set". */
@@ -261,15 +272,24 @@ static int set_value(struct xgm_config *cfg, const struct key *k, const char *v,
 		memcpy(field, &b, sizeof(b));
 		return 0;
 	}
-	case KEY_LEVEL:
-		for (int level = 0; level < (int)(sizeof(level_names) / sizeof(level_names[0])); level++) {
-			if (level_names[level] && equal(v, len, level_names[level])) {
-				memcpy(field, &level, sizeof(level));
+	case KEY_LEVEL: {
+		/* log_level_parse() takes a C string; no level name is this long. */
+		char name[16];
+		enum log_level level;
+
+		if (len < sizeof(name) && !memchr(v, '\0', len)) {
+			memcpy(name, v, len);
+			name[len] = '\0';
+			if (log_level_parse(name, &level) == 0) {
+				int i = (int)level;
+
+				memcpy(field, &i, sizeof(i));
 				return 0;
 			}
 		}
-		return fail(diag, at, "%s.%s must be err, warning, notice, info or debug, not \"%.*s\"",
+		return fail(diag, at, "%s.%s must be " LOG_LEVEL_NAMES ", not \"%.*s\"",
 			    k->section, k->name, (int)(len > 40 ? 40 : len), v);
+	}
 	case KEY_PATH:
 		if (len == 0 || v[0] != '/')
 			return fail(diag, at, "%s.%s must be an absolute path", k->section, k->name);
@@ -505,10 +525,14 @@ int config_format(const struct xgm_config *cfg, size_t i, char *buf, size_t size
 		memcpy(&b, field, sizeof(b));
 		n = snprintf(buf, size, "%s", b ? "true" : "false");
 		break;
-	case KEY_LEVEL:
+	case KEY_LEVEL: {
+		const char *name;
+
 		memcpy(&level, field, sizeof(level));
-		n = snprintf(buf, size, "%s", config_log_level_name(level) ? config_log_level_name(level) : "?");
+		name = log_level_name((enum log_level)level);
+		n = snprintf(buf, size, "%s", name ? name : "?");
 		break;
+	}
 	case KEY_PATH:
 	case KEY_STRING:
 		n = snprintf(buf, size, "%s", field);

@@ -1,7 +1,8 @@
 /*
  * xgmd's configuration: an INI file ([section], key = value, # and ;
  * comments) and --set overrides, parsed into a typed struct xgm_config with
- * defaults. Pure except config_load(), which only reads the file.
+ * defaults (config/defaults.h). Pure except config_load(), which only reads
+ * the file.
  */
 #pragma once
 
@@ -21,7 +22,7 @@ struct xgm_config {
 		char socket[CONFIG_SOCKET_MAX];	/* absolute path */
 		uint32_t socket_mode;		/* permission bits, <= 0777 */
 		char socket_group[CONFIG_GROUP_MAX];	/* "" = the process's group; resolved at listen */
-		int log_level;			/* syslog priority 3 (err) .. 7 (debug), as enum log_level */
+		int log_level;			/* an enum log_level: syslog priority 3 (err) .. 7 (debug) */
 	} daemon;
 	struct {
 		uint32_t quiet_ms;
@@ -113,6 +114,3 @@ int config_format(const struct xgm_config *cfg, size_t i, char *buf, size_t size
  */
 void config_keep_restart_keys(struct xgm_config *next, const struct xgm_config *running,
 			      void (*kept)(void *arg, const char *key, const char *value), void *arg);
-
-/* The log_level name for a syslog priority ("info"), or NULL. */
-const char *config_log_level_name(int level);

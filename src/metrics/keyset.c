@@ -4,11 +4,12 @@
  * tree or a hash plus a sort every time metrics iterate a prefix.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/defaults.h"
 #include "metrics/keyset.h"
+#include "util/array.h"
 
 struct entry {
 	char *path;		/* one block: path NUL value NUL */
@@ -34,8 +35,8 @@ struct keyset *keyset_new(const struct keyset_limits *limits)
 	if (limits) {
 		ks->limits = *limits;
 	} else {
-		ks->limits.max_keys = KEYSET_DEFAULT_MAX_KEYS;
-		ks->limits.max_bytes = KEYSET_DEFAULT_MAX_BYTES;
+		ks->limits.max_keys = XGM_DEFAULT_LIMITS_MAX_KEYS_PER_DOMAIN;
+		ks->limits.max_bytes = XGM_DEFAULT_LIMITS_MAX_BYTES_PER_DOMAIN;
 	}
 	return ks;
 }
@@ -126,23 +127,6 @@ static void remove_range(struct keyset *ks, size_t first, size_t end)
 	ks->count -= end - first;
 }
 
-static int grow(struct keyset *ks)
-{
-	size_t cap = ks->cap ? 2 * ks->cap : 16;
-	struct entry *e;
-
-	if (cap > ks->limits.max_keys)
-		cap = ks->limits.max_keys;
-	if (cap <= ks->count || cap > SIZE_MAX / sizeof(*e))
-		return -ENOMEM;
-	e = realloc(ks->entries, cap * sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	ks->entries = e;
-	ks->cap = cap;
-	return 0;
-}
-
 static int refuse(struct keyset *ks, size_t need)
 {
 	ks->limit_reached = true;
@@ -187,7 +171,8 @@ int keyset_set(struct keyset *ks, const char *path, const char *value, size_t le
 	if (ks->count >= ks->limits.max_keys ||
 	    path_len + len > ks->limits.max_bytes - ks->bytes)
 		return refuse(ks, path_len + len);
-	if (ks->count == ks->cap && grow(ks) < 0)
+	/* Never room for more than the limit: a guest's keys cannot make us over-allocate. */
+	if (ARRAY_RESERVE(ks->entries, ks->cap, ks->count + 1, 16, ks->limits.max_keys) < 0)
 		return -ENOMEM;
 	block = make_block(path, path_len, value, len);
 	if (!block)

@@ -16,10 +16,6 @@
 #define KEYSET_PATH_MAX 2048
 #define KEYSET_VALUE_MAX 4096
 
-/* Defaults: a little above what a busy legitimate guest writes (xenstored's per-domain quota is ~1000 nodes). */
-#define KEYSET_DEFAULT_MAX_KEYS 2048
-#define KEYSET_DEFAULT_MAX_BYTES (1024 * 1024)
-
 struct keyset_limits {
 	size_t max_keys;	/* entries */
 	size_t max_bytes;	/* sum over entries of path length + value length */
@@ -33,7 +29,11 @@ enum {
 
 struct keyset;
 
-/* limits is copied; NULL means the defaults above. NULL on ENOMEM. */
+/*
+ * limits is copied; NULL means xgmd's defaults for a domain,
+ * XGM_DEFAULT_LIMITS_MAX_KEYS_PER_DOMAIN and _MAX_BYTES_PER_DOMAIN
+ * (config/defaults.h). NULL on ENOMEM.
+ */
 struct keyset *keyset_new(const struct keyset_limits *limits);
 void keyset_free(struct keyset *ks);
 

@@ -8,12 +8,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "prometheus/exposition.h"
+#include "util/array.h"
 #include "util/utf8.h"
 
 struct out {
@@ -24,23 +26,13 @@ struct out {
 
 static bool reserve(struct out *o, size_t more)
 {
-	size_t cap;
-	char *p;
-
 	if (o->failed)
 		return false;
-	if (o->len + more <= o->cap)
-		return true;
-	cap = o->cap ? o->cap : 65536;
-	while (cap < o->len + more)
-		cap *= 2;
-	p = realloc(o->buf, cap);
-	if (!p) {
+	if (more > SIZE_MAX - o->len ||
+	    ARRAY_RESERVE(o->buf, o->cap, o->len + more, 65536, SIZE_MAX) < 0) {
 		o->failed = true;
 		return false;
 	}
-	o->buf = p;
-	o->cap = cap;
 	return true;
 }
 

@@ -23,6 +23,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
+#include "config/defaults.h"
 #include "json/jsonw.h"
 #include "protocol/message.h"
 #include "server/client.h"
@@ -33,9 +34,6 @@
 #include "util/peer.h"
 #include "util/time.h"
 
-#define DEFAULT_MAX_CLIENTS 256
-#define DEFAULT_OUTPUT_CAP (1024 * 1024)
-#define DEFAULT_SHUTDOWN_FLUSH_MS 500
 /* After accept() fails for lack of fds or memory, wait this long before trying again. */
 #define ACCEPT_RETRY_MS 1000
 /* At most one "refusing a client" line this often, with a count of the others. */
@@ -86,11 +84,11 @@ static void apply_config(struct server *s, const struct server_config *cfg)
 {
 	s->cfg = *cfg;
 	if (!s->cfg.max_clients)
-		s->cfg.max_clients = DEFAULT_MAX_CLIENTS;
+		s->cfg.max_clients = XGM_DEFAULT_LIMITS_MAX_CLIENTS;
 	if (!s->cfg.client_output_cap)
-		s->cfg.client_output_cap = DEFAULT_OUTPUT_CAP;
+		s->cfg.client_output_cap = XGM_DEFAULT_LIMITS_CLIENT_OUTPUT_CAP;
 	if (!s->cfg.shutdown_flush_ms)
-		s->cfg.shutdown_flush_ms = DEFAULT_SHUTDOWN_FLUSH_MS;
+		s->cfg.shutdown_flush_ms = XGM_DEFAULT_SHUTDOWN_FLUSH_MS;
 }
 
 /* Random, so that a restarted daemon (seq from 0 again) is told apart from a reordered one. */

@@ -49,11 +49,12 @@ struct server_engine_ops {
 /* Connections accepted per loop turn at most; the rest wait in the backlog. */
 #define SERVER_ACCEPT_BATCH 16
 
+/* A zero max_clients, client_output_cap or shutdown_flush_ms means its default (config/defaults.h). */
 struct server_config {
 	uint32_t max_clients;		/* connections at once; more get TooManyClients */
 	uint32_t client_output_cap;	/* bytes queued per client before events drop */
 	uint32_t stall_timeout_ms;	/* no write progress this long: disconnect; 0 never */
-	uint32_t shutdown_flush_ms;	/* how long server_shutdown() may flush; 0: 500 */
+	uint32_t shutdown_flush_ms;	/* how long server_shutdown() may flush */
 };
 
 /* Maps [limits] onto a server_config. */

@@ -33,6 +33,15 @@ int log_level_parse(const char *name, enum log_level *level)
 	return -EINVAL;
 }
 
+const char *log_level_name(enum log_level level)
+{
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (levels[i].level == level)
+			return levels[i].name;
+	}
+	return NULL;
+}
+
 void log_set_level(enum log_level level)
 {
 	current = level;

@@ -1,6 +1,7 @@
 /*
  * Logging to stderr, one line per message: with a "<N>" syslog priority
- * prefix for journald when stderr is not a terminal, plain otherwise.
+ * prefix for journald when stderr is not a terminal, plain otherwise. Owns
+ * the levels' names, which the configuration and the options use too.
  */
 #pragma once
 
@@ -14,8 +15,13 @@ enum log_level {
 	LOG_LEVEL_DEBUG = 7,
 };
 
-/* Parses "err", "warning", "notice", "info" or "debug"; -EINVAL otherwise. */
+/* The level names, for messages and usage texts (test-log holds it to the table in log.c). */
+#define LOG_LEVEL_NAMES "err, warning, notice, info or debug"
+
+/* Parses one of LOG_LEVEL_NAMES; -EINVAL otherwise. */
 int log_level_parse(const char *name, enum log_level *level);
+/* The name of a level ("info"); NULL for a value that is none. */
+const char *log_level_name(enum log_level level);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "xgm-config.h"
 #include "xgm/protocol.h"
 #include "xgmctl/format.h"
+#include "util/array.h"
 #include "util/time.h"
 
 enum exit_code {
@@ -40,6 +42,8 @@ enum exit_code {
 
 /* The largest line accepted from the server; events are a few KiB. */
 #define MAX_SERVER_LINE (64u * 1024 * 1024)
+/* Room made for each recv(). */
+#define READ_CHUNK 4096
 #define DEFAULT_TIMEOUT_S 10
 /* The id of the one command each run sends. */
 #define REQUEST_ID 1
@@ -133,10 +137,10 @@ static void conn_open(struct conn *c, const char *path, int timeout_ms)
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die(EXIT_CONNECT, "cannot connect to %s: %s", path, strerror(errno));
 	c->timeout_ms = timeout_ms;
-	c->size = 4096;
+	c->buf = NULL;
+	c->size = 0;
 	c->len = 0;
-	c->buf = malloc(c->size);
-	if (!c->buf)
+	if (ARRAY_RESERVE(c->buf, c->size, READ_CHUNK, READ_CHUNK, SIZE_MAX) < 0)
 		die(EXIT_PROTOCOL, "out of memory");
 }
 
@@ -177,14 +181,9 @@ static char *conn_read_line(struct conn *c, size_t *consumed)
 		}
 		if (c->len >= MAX_SERVER_LINE)
 			die(EXIT_PROTOCOL, "the server sent a line longer than %u bytes", MAX_SERVER_LINE);
-		if (c->size - c->len < 4096) {
-			char *bigger = realloc(c->buf, c->size * 2);
-
-			if (!bigger)
-				die(EXIT_PROTOCOL, "out of memory");
-			c->buf = bigger;
-			c->size *= 2;
-		}
+		if (ARRAY_RESERVE(c->buf, c->size, c->len + READ_CHUNK, READ_CHUNK,
+				  MAX_SERVER_LINE + READ_CHUNK) < 0)
+			die(EXIT_PROTOCOL, "out of memory");
 		if (c->timeout_ms >= 0) {
 			int64_t left = deadline - monotonic_ms();
 
@@ -528,14 +527,8 @@ static int list_table(struct conn *c, struct output *out)
 			yajl_tree_free(m.root);	/* not ours to show */
 			continue;
 		}
-		if (n == cap) {
-			struct fmt_row *more = reallocarray(rows, cap ? 2 * cap : 64, sizeof(*rows));
-
-			if (!more)
-				die(EXIT_PROTOCOL, "out of memory");
-			rows = more;
-			cap = cap ? 2 * cap : 64;
-		}
+		if (ARRAY_RESERVE(rows, cap, n + 1, 64, SIZE_MAX) < 0)
+			die(EXIT_PROTOCOL, "out of memory");
 		r = fmt_row_from_message(&rows[n], m.root);
 		yajl_tree_free(m.root);
 		if (r == -ENOMEM)

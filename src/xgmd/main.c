@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"                         " XGM_DEFAULT_CONFIG " if it exists\n"
 	"  -s, --socket PATH      the event socket (default " XGM_DEFAULT_SOCKET ")\n"
 	"  -f, --foreground       do not detach (what systemd wants)\n"
-	"  -l, --log-level LEVEL  err, warning, notice, info or debug\n"
+	"  -l, --log-level LEVEL  " LOG_LEVEL_NAMES "\n"
 	"      --set KEY=VALUE    override one configuration key (section.key=value)\n"
 	"      --check-config     check the configuration and exit\n"
 	"  -V, --version          print the version and exit\n"
@@ -145,8 +145,7 @@ static int load_config(struct xgm_config *cfg, const struct options *opts, bool 
 	}
 	if (opts->level) {
 		if (log_level_parse(opts->level, &lvl) < 0) {
-			snprintf(err, ERR_MAX, "--log-level %s: expected err, warning, notice, info or debug",
-				 opts->level);
+			snprintf(err, ERR_MAX, "--log-level %s: expected " LOG_LEVEL_NAMES, opts->level);
 			return -EINVAL;
 		}
 		cfg->daemon.log_level = (int)lvl;
