@@ -37,7 +37,7 @@ static struct evbuffer *output(const struct client *c)
 
 size_t client_output_length(const struct client *c)
 {
-	return evbuffer_get_length(output(c)) + (c->run.end - c->run.start) * !!c->run.block +
+	return evbuffer_get_length(output(c)) + (c->run.block ? c->run.end - c->run.start : 0) +
 	       (c->stream.held ? evbuffer_get_length(c->stream.held) : 0);
 }
 

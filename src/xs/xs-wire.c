@@ -92,17 +92,13 @@ static int connect_with_timeout(const char *socket_path, int timeout_ms)
 	return fd;
 }
 
-/* An error answer's payload ("ENOENT\0") as a negative errno. */
+/* An error answer's payload ("ENOENT\0") as a negative errno, by xs_wire.h's own table. */
 static int answer_errno(const char *payload, size_t len)
 {
-	static const struct { const char *name; int err; } names[] = {
-		{ "ENOENT", ENOENT }, { "EACCES", EACCES }, { "EINVAL", EINVAL },
-		{ "E2BIG", E2BIG }, { "ENOSPC", ENOSPC }, { "EAGAIN", EAGAIN },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (len == strlen(names[i].name) + 1 && !memcmp(payload, names[i].name, len))
-			return -names[i].err;
+	for (size_t i = 0; i < sizeof(xsd_errors) / sizeof(xsd_errors[0]); i++)
+		if (len == strlen(xsd_errors[i].errstring) + 1 &&
+		    !memcmp(payload, xsd_errors[i].errstring, len))
+			return -xsd_errors[i].errnum;
 	return -EIO;
 }
 
