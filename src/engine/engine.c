@@ -449,6 +449,9 @@ static void job_over(struct engine *e, struct tracked *t)
 {
 	t->job = NULL;
 	domain_batch_done(t->d);
+	/* Its timer may have found the job in the way. */
+	if (t->metrics.live)
+		arm_live_timer(e, t);
 	if (t->batch_wanted) {
 		t->batch_wanted = false;
 		settled(e, t);
@@ -656,7 +659,6 @@ static void batch_done(struct engine *e, struct engine_job *j, struct tracked *t
 		return;
 	}
 	recompute(e, t, true);
-	arm_live_timer(e, t);
 	job_over(e, t);
 }
 
