@@ -45,6 +45,28 @@ static struct lc_work take_listing(struct lifecycle *lc, unsigned int why)
 	return w;
 }
 
+/* Takes the listing wanted (for why) and answers it with listed. */
+static void answer_listing(struct lifecycle *lc, unsigned int why, const struct lc_set *listed)
+{
+	struct lc_work w = take_listing(lc, why);
+
+	lc_listing_done(lc, &w, listed);
+}
+
+/* An @releaseDomain, and its listing answered with listed. */
+static void released(struct lifecycle *lc, const struct lc_set *listed)
+{
+	lc_release_event(lc);
+	answer_listing(lc, LC_LIST_RELEASE, listed);
+}
+
+/* An @introduceDomain, and its listing answered with listed. */
+static void introduced(struct lifecycle *lc, const struct lc_set *listed)
+{
+	lc_introduce_event(lc);
+	answer_listing(lc, LC_LIST_INTRODUCE, listed);
+}
+
 static struct lc_work take_work(struct lifecycle *lc, enum lc_work_kind kind, unsigned int domid)
 {
 	struct lc_work w;
@@ -114,12 +136,10 @@ static void test_release_checks_and_forgets(void **state)
 	struct lc_set listed = LISTING(1, 2, 3);
 	struct lifecycle *lc = connected_with(&listed);
 	struct lc_set after = LISTING(1, 3);
-	struct lc_work w, c1, c3;
+	struct lc_work c1, c3;
 	unsigned int domid;
 
-	lc_release_event(lc);
-	w = take_listing(lc, LC_LIST_RELEASE);
-	lc_listing_done(lc, &w, &after);
+	released(lc, &after);
 	/* 2 left the listing: gone at once, announced. */
 	assert_true(lc_next_forget(lc, &domid));
 	assert_int_equal(domid, 2);
@@ -133,9 +153,7 @@ static void test_release_checks_and_forgets(void **state)
 	assert_false(lc_set_get(&lc->tracked, 3));
 	assert_int_equal(lc->n_tracked, 1);
 	/* An error is no death. */
-	lc_release_event(lc);
-	w = take_listing(lc, LC_LIST_RELEASE);
-	lc_listing_done(lc, &w, &after);
+	released(lc, &after);
 	c1 = take_work(lc, LC_WORK_CHECK, 1);
 	assert_false(lc_check_done(lc, &c1, -EIO));
 	assert_true(lc_set_get(&lc->tracked, 1));
@@ -177,17 +195,14 @@ static void test_release_during_pass(void **state)
 {
 	struct lifecycle *lc = lc_new();
 	struct lc_set listed = LISTING(1, 2), after = LISTING(1);
-	struct lc_work w, w1, w2;
+	struct lc_work w1, w2;
 	unsigned int domid;
 
 	lc_connected(lc);
-	w = take_listing(lc, LC_LIST_CONNECT);
-	lc_listing_done(lc, &w, &listed);
+	answer_listing(lc, LC_LIST_CONNECT, &listed);
 	w1 = take_work(lc, LC_WORK_SYNC, 1);
 	w2 = take_work(lc, LC_WORK_SYNC, 2);
-	lc_release_event(lc);
-	w = take_listing(lc, LC_LIST_RELEASE);
-	lc_listing_done(lc, &w, &after);
+	released(lc, &after);
 	assert_false(lc_next_forget(lc, &domid));	/* 2 was never announced */
 	assert_int_equal(lc_sync_done(lc, &w2, 1), LC_NOTHING);
 	assert_int_equal(lc_sync_done(lc, &w1, 1), LC_ADOPTED);
@@ -207,12 +222,10 @@ static void test_listing_races_introduce(void **state)
 	struct lc_set listed = LISTING(1);
 	struct lifecycle *lc = connected_with(&listed);
 	struct lc_set with9 = LISTING(1, 9);
-	struct lc_work w, w9;
+	struct lc_work w9;
 
 	/* The toolstack writes 9's home: a release listing sees it, not introduced yet. */
-	lc_introduce_event(lc);		/* an unrelated introduction, of a domain already gone */
-	w = take_listing(lc, LC_LIST_INTRODUCE);
-	lc_listing_done(lc, &w, &with9);
+	introduced(lc, &with9);		/* an unrelated introduction, of a domain already gone */
 	w9 = take_work(lc, LC_WORK_SYNC, 9);
 	assert_int_equal(lc_sync_done(lc, &w9, 0), LC_NOTHING);
 	/* The introduction matched nothing: 9 is asked again. */
@@ -220,9 +233,7 @@ static void test_listing_races_introduce(void **state)
 	assert_int_equal(lc_sync_done(lc, &w9, 0), LC_NOTHING);
 	assert_no_work(lc);
 	/* Now 9 is introduced: its own event lists nothing new, so awaiting is asked. */
-	lc_introduce_event(lc);
-	w = take_listing(lc, LC_LIST_INTRODUCE);
-	lc_listing_done(lc, &w, &with9);
+	introduced(lc, &with9);
 	w9 = take_work(lc, LC_WORK_SYNC, 9);
 	assert_int_equal(lc_sync_done(lc, &w9, 1), LC_ADOPTED);
 	assert_no_work(lc);
@@ -240,14 +251,10 @@ static void test_domid_reuse(void **state)
 	struct lc_work w;
 	unsigned int domid;
 
-	lc_release_event(lc);
-	w = take_listing(lc, LC_LIST_RELEASE);
-	lc_listing_done(lc, &w, &none);
+	released(lc, &none);
 	assert_true(lc_next_forget(lc, &domid));
 	assert_int_equal(domid, 4);
-	lc_introduce_event(lc);
-	w = take_listing(lc, LC_LIST_INTRODUCE);
-	lc_listing_done(lc, &w, &listed);
+	introduced(lc, &listed);
 	w = take_work(lc, LC_WORK_SYNC, 4);
 	assert_int_equal(lc_sync_done(lc, &w, 1), LC_ADOPTED);
 	free(lc);
@@ -260,17 +267,14 @@ static void test_lost_voids_answers(void **state)
 	struct lifecycle *lc = connected_with(&listed);
 	struct lc_work w, c2;
 
-	lc_release_event(lc);
-	w = take_listing(lc, LC_LIST_RELEASE);
-	lc_listing_done(lc, &w, &listed);
+	released(lc, &listed);
 	c2 = take_work(lc, LC_WORK_CHECK, 2);
 	lc_lost(lc);
 	assert_no_work(lc);
 	assert_false(lc_check_done(lc, &c2, 0));	/* stale: 2 stays */
 	assert_true(lc_set_get(&lc->tracked, 2));
 	lc_connected(lc);
-	w = take_listing(lc, LC_LIST_CONNECT);
-	lc_listing_done(lc, &w, &listed);
+	answer_listing(lc, LC_LIST_CONNECT, &listed);
 	w = take_work(lc, LC_WORK_SYNC, 2);
 	assert_int_equal(lc_sync_done(lc, &w, 1), LC_RESYNCED);
 	w = take_work(lc, LC_WORK_SYNC, 6);
@@ -294,8 +298,7 @@ static void test_busy_domains_wait(void **state)
 	struct lc_work w;
 
 	lc_connected(lc);
-	w = take_listing(lc, LC_LIST_CONNECT);
-	lc_listing_done(lc, &w, &listed);
+	answer_listing(lc, LC_LIST_CONNECT, &listed);
 	assert_true(lc_next_work(lc, &w, skip_odd, NULL));
 	assert_int_equal(w.domid, 2);
 	assert_int_equal(lc_sync_done(lc, &w, 1), LC_ADOPTED);
@@ -325,8 +328,7 @@ static void test_failures(void **state)
 	lc_listing_done(lc, &w, NULL);
 	assert_int_equal(lc_pending(lc), 0);
 	lc_connected(lc);
-	w = take_listing(lc, LC_LIST_CONNECT);
-	lc_listing_done(lc, &w, &listed);
+	answer_listing(lc, LC_LIST_CONNECT, &listed);
 	w = take_work(lc, LC_WORK_SYNC, 8);
 	assert_int_equal(lc_sync_done(lc, &w, -ENOMEM), LC_NOTHING);
 	assert_false(lc_set_get(&lc->tracked, 8));
@@ -334,8 +336,7 @@ static void test_failures(void **state)
 	/* The highest domid works like any. */
 	listed = LISTING(LC_DOMID_LIMIT - 1);
 	lc_connected(lc);
-	w = take_listing(lc, LC_LIST_CONNECT);
-	lc_listing_done(lc, &w, &listed);
+	answer_listing(lc, LC_LIST_CONNECT, &listed);
 	w = take_work(lc, LC_WORK_SYNC, LC_DOMID_LIMIT - 1);
 	assert_int_equal(lc_sync_done(lc, &w, 1), LC_ADOPTED);
 	free(lc);

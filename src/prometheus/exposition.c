@@ -389,6 +389,9 @@ static void render_daemon(struct out *o, enum prom_format f, const struct prom_d
 		      e->xenstore_connects ? e->xenstore_connects - 1 : 0);
 	daemon_series(o, f, "xgm_xenstore_connected", GAUGE, "1 while xenstore is connected.",
 		      e->xenstore_connected);
+	daemon_series(o, f, "xgm_xenstore_stalled", GAUGE,
+		      "1 while a xenstore request is older than xenstore.request_timeout_ms.",
+		      e->xs.stalled);
 	daemon_series(o, f, "xgm_clients", GAUGE, "Clients connected to the event socket.",
 		      v->server.clients);
 	daemon_series(o, f, "xgm_subscribers", GAUGE, "Clients subscribed to events.",
