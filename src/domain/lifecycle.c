@@ -60,6 +60,7 @@ static void new_epoch(struct lifecycle *lc)
 	memset(&lc->to_sync, 0, sizeof(lc->to_sync));
 	memset(&lc->to_check, 0, sizeof(lc->to_check));
 	memset(&lc->busy, 0, sizeof(lc->busy));
+	memset(&lc->stale, 0, sizeof(lc->stale));
 	lc->n_to_sync = lc->n_to_check = lc->n_busy = 0;
 	lc->listing_busy = false;
 	lc->listing_connect = false;
@@ -123,12 +124,21 @@ void lc_listing_done(struct lifecycle *lc, const struct lc_work *w, const struct
 		return;
 	lc->listing_busy = false;
 	lc->listing_connect = false;
-	if (!listed)
+	if (!listed) {
+		memset(&lc->stale, 0, sizeof(lc->stale));
 		return;
+	}
+	lc->listed = *listed;
 	for (unsigned int domid = 0; domid < LC_DOMID_LIMIT; domid++) {
 		bool tracked = lc_set_get(&lc->tracked, domid);
 
-		if (!lc_set_get(listed, domid)) {
+		/*
+		 * Its home was found gone after this listing was asked for: the
+		 * listing is older news, and must not bring it back.
+		 */
+		if (lc_set_get(&lc->stale, domid))
+			lc_set_put(&lc->listed, domid, false);
+		if (!lc_set_get(&lc->listed, domid)) {
 			/* Gone from the listing: whatever was asked of it is moot. */
 			lc_set_put(&lc->awaiting, domid, false);
 			member(&lc->to_sync, &lc->n_to_sync, domid, false);
@@ -144,7 +154,7 @@ void lc_listing_done(struct lifecycle *lc, const struct lc_work *w, const struct
 		if ((w->why & LC_LIST_RELEASE) && tracked && !lc_set_get(&lc->to_sync, domid))
 			member(&lc->to_check, &lc->n_to_check, domid, true);
 	}
-	lc->listed = *listed;
+	memset(&lc->stale, 0, sizeof(lc->stale));
 	answer_introductions(lc);
 }
 
@@ -202,6 +212,8 @@ void lc_forgotten(struct lifecycle *lc, unsigned int domid)
 	member(&lc->to_sync, &lc->n_to_sync, domid, false);
 	member(&lc->to_check, &lc->n_to_check, domid, false);
 	lc_set_put(&lc->to_forget, domid, false);
+	if (lc->listing_busy)
+		lc_set_put(&lc->stale, domid, true);
 }
 
 /* The next member of queue from *cursor on, round robin, that is not busy or skipped. */

@@ -67,6 +67,7 @@ struct lifecycle {
 	struct lc_set to_sync, to_check;
 	struct lc_set busy;		/* work handed out, not answered */
 	struct lc_set to_forget;	/* output: tracked domains that are gone */
+	struct lc_set stale;		/* forgotten while the listing in flight was out */
 	size_t n_to_sync, n_to_check, n_busy, n_tracked;
 	unsigned int introduce_unmatched;	/* @introduceDomain events no adoption answered yet */
 	unsigned int listing_wanted;	/* enum lc_listing bits */
@@ -95,7 +96,10 @@ void lc_listing_done(struct lifecycle *lc, const struct lc_work *w, const struct
 enum lc_outcome lc_sync_done(struct lifecycle *lc, const struct lc_work *w, int result);
 /* A CHECK answered: 1, 0 or a negative errno. True when the domain died. */
 bool lc_check_done(struct lifecycle *lc, const struct lc_work *w, int introduced);
-/* The engine forgot domid on its own evidence (its home is gone). */
+/*
+ * The engine forgot domid on its own evidence (its home is gone); a
+ * listing in flight, asked before, does not bring it back.
+ */
 void lc_forgotten(struct lifecycle *lc, unsigned int domid);
 
 /* ---- outputs ---- */

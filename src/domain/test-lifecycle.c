@@ -260,6 +260,29 @@ static void test_domid_reuse(void **state)
 	free(lc);
 }
 
+/* A listing asked before a domain's home was found gone does not bring it back. */
+static void test_stale_listing_after_home_gone(void **state)
+{
+	struct lc_set listed = LISTING(1, 5);
+	struct lifecycle *lc = connected_with(&listed);
+	struct lc_set fresh = LISTING(1);
+	struct lc_work w;
+
+	lc_introduce_event(lc);
+	w = take_listing(lc, LC_LIST_INTRODUCE);
+	/* The engine read 5's batch meanwhile and found its home removed. */
+	lc_forgotten(lc, 5);
+	lc_listing_done(lc, &w, &listed);
+	assert_false(lc_set_get(&lc->listed, 5));
+	assert_no_work(lc);
+	/* A later listing is news again. */
+	introduced(lc, &listed);
+	w = take_work(lc, LC_WORK_SYNC, 5);
+	assert_int_equal(lc_sync_done(lc, &w, 1), LC_ADOPTED);
+	released(lc, &fresh);
+	free(lc);
+}
+
 /* After a loss every answer outstanding is void, and the next connection resyncs all. */
 static void test_lost_voids_answers(void **state)
 {
@@ -351,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_release_during_pass),
 		cmocka_unit_test(test_listing_races_introduce),
 		cmocka_unit_test(test_domid_reuse),
+		cmocka_unit_test(test_stale_listing_after_home_gone),
 		cmocka_unit_test(test_lost_voids_answers),
 		cmocka_unit_test(test_busy_domains_wait),
 		cmocka_unit_test(test_failures),

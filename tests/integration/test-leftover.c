@@ -69,9 +69,7 @@ static int setup(void **state)
 
 	fixture_start_xgmd(&f, (const char *const[]){ "settle.quiet_ms=50", NULL }, NULL);
 	/* The start-up pass has asked every listed domid. */
-	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", 1,
-					      TIMEOUT_MS));
-	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, TIMEOUT_MS));
+	assert_true(fixture_wait_synchronised(&f));
 	v = client_call(&f.sub, SUBSCRIBE_ALL);
 	assert_int_equal(json_bool(v, "ok", NULL), 1);
 	yajl_tree_free(v);

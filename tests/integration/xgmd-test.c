@@ -320,10 +320,22 @@ void fixture_start_xgmd(struct fixture *f, const char *const *sets, const char *
 	start_with_clients(f->dir, "xgmd", f->log_level, sets, subscribe, &f->xgmd, &f->ctl, &f->sub);
 }
 
+bool fixture_wait_synchronised(struct fixture *f)
+{
+	return client_wait_stat_at_least(&f->ctl, "engine", "xenstore_connects", 1,
+					 CLIENT_WAIT_MS) &&
+	       client_wait_stat_equal(&f->ctl, "engine", "resync_pending", 0, CLIENT_WAIT_MS);
+}
+
 void fixture_start(struct fixture *f, const char *const *sets, const char *subscribe)
 {
 	fixture_start_sandbox(f);
 	fixture_start_xgmd(f, sets, subscribe);
+	/* dom0's adoption is a job like any other: counters start after it. */
+	if (!fixture_wait_synchronised(f)) {
+		fprintf(stderr, "xgmd's start-up pass did not end\n");
+		exit(1);
+	}
 }
 
 int fixture_stop(struct fixture *f)
