@@ -28,7 +28,7 @@
 #define STOP_TIMEOUT_MS 5000
 #define POLL_INTERVAL_MS 10
 
-#define sandbox_error(...) fprintf(stderr, "xgm-sandbox: " __VA_ARGS__)
+#define sandbox_error(...) fprintf(stderr, "xen-sandbox: " __VA_ARGS__)
 
 static void sleep_ms(long ms)
 {
@@ -61,7 +61,7 @@ int sandbox_flavour_parse(const char *name, enum sandbox_flavour *flavour)
 void sandbox_set_flavour(struct sandbox_options *opts, enum sandbox_flavour flavour)
 {
 	opts->flavour = flavour;
-	opts->xenstored = flavour == SANDBOX_OCAML ? XGM_OXENSTORED_PATH : XGM_XENSTORED_PATH;
+	opts->xenstored = flavour == SANDBOX_OCAML ? SANDBOX_OXENSTORED_PATH : SANDBOX_XENSTORED_PATH;
 }
 
 void sandbox_default_options(struct sandbox_options *opts)
@@ -69,18 +69,26 @@ void sandbox_default_options(struct sandbox_options *opts)
 	enum sandbox_flavour flavour = SANDBOX_C;
 	const char *env;
 
-	if ((env = getenv("XGM_XENSTORED_FLAVOUR")) && *env &&
+	/*
+	 * The variable's name when the sandbox was part of xgm. Ignoring it
+	 * would run the C daemon for someone who asked for oxenstored.
+	 */
+	if (getenv("XGM_XENSTORED_FLAVOUR")) {
+		sandbox_error("XGM_XENSTORED_FLAVOUR is now XEN_SANDBOX_FLAVOUR\n");
+		exit(2);
+	}
+	if ((env = getenv("XEN_SANDBOX_FLAVOUR")) && *env &&
 	    sandbox_flavour_parse(env, &flavour) < 0) {
-		sandbox_error("XGM_XENSTORED_FLAVOUR=%s: not a xenstored (c or ocaml)\n", env);
+		sandbox_error("XEN_SANDBOX_FLAVOUR=%s: not a xenstored (c or ocaml)\n", env);
 		exit(2);
 	}
 	sandbox_set_flavour(opts, flavour);
-	opts->shim = XGM_FAKEHYP_PATH;
+	opts->shim = SANDBOX_FAKEHYP_PATH;
 	opts->trace = false;
 	opts->die_with_parent = false;
-	if ((env = getenv("XGM_XENSTORED")) && *env)
+	if ((env = getenv("XEN_SANDBOX_XENSTORED")) && *env)
 		opts->xenstored = env;
-	if ((env = getenv("XGM_SANDBOX_SHIM")) && *env)
+	if ((env = getenv("XEN_SANDBOX_SHIM")) && *env)
 		opts->shim = env;
 }
 
@@ -231,7 +239,7 @@ static void exec_xenstored(const char *dir, const struct sandbox_options *opts)
 	if (opts->die_with_parent)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 	setenv("LD_PRELOAD", opts->shim, 1);
-	setenv("XGM_SANDBOX_DIR", dir, 1);
+	setenv("XEN_SANDBOX_DIR", dir, 1);
 	setenv("XENSTORED_PATH", sock, 1);
 	setenv("XENSTORED_RUNDIR", dir, 1);
 	if (chdir(dir) < 0)
@@ -477,7 +485,7 @@ int sandbox_guest_socket_start(const char *dir, unsigned int domid, char *path)
 		if (dup2(fd, 3) < 0 || fcntl(3, F_SETFD, 0) < 0)
 			_exit(127);
 		setsid();
-		execl(XGM_GUEST_RELAY_PATH, "xgm-guest-relay", dir, domid_str, xs_pid_str, (char *)NULL);
+		execl(SANDBOX_GUEST_RELAY_PATH, "xen-sandbox-guest-relay", dir, domid_str, xs_pid_str, (char *)NULL);
 		_exit(127);
 	}
 	close(fd);

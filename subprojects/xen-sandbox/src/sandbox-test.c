@@ -35,7 +35,7 @@ void sandbox_test_start(char *dir)
 		fprintf(stderr, "skip: %s is not installed\n", opts.xenstored);
 		exit(77);
 	}
-	strcpy(dir, "/tmp/xgm-sb-XXXXXX");
+	strcpy(dir, "/tmp/xen-sandbox-XXXXXX");
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		exit(1);
