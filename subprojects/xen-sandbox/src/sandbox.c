@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "sandbox.h"
 #include "sandbox-paths.h"
 
@@ -29,13 +29,6 @@
 #define POLL_INTERVAL_MS 10
 
 #define sandbox_error(...) fprintf(stderr, "xen-sandbox: " __VA_ARGS__)
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static const char *const flavour_names[] = {
 	[SANDBOX_C] = "c",
@@ -372,7 +365,7 @@ int sandbox_start(const char *dir, const struct sandbox_options *opts)
 			if (xs)
 				break;
 		}
-		sleep_ms(POLL_INTERVAL_MS);
+		sandbox_sleep_ms(POLL_INTERVAL_MS);
 	}
 	if (!xs) {
 		sandbox_error("xenstored did not answer within %d ms\n", START_TIMEOUT_MS);
@@ -395,11 +388,11 @@ static void stop_process(const char *dir, const char *pidfile, int pid)
 	for (int waited = 0; waited < STOP_TIMEOUT_MS; waited += POLL_INTERVAL_MS) {
 		if (pidfile_pid(dir, pidfile) < 0)
 			return;
-		sleep_ms(POLL_INTERVAL_MS);
+		sandbox_sleep_ms(POLL_INTERVAL_MS);
 	}
 	kill(pid, SIGKILL);
 	while (pidfile_pid(dir, pidfile) > 0)
-		sleep_ms(POLL_INTERVAL_MS);
+		sandbox_sleep_ms(POLL_INTERVAL_MS);
 }
 
 static void stop_guest_sockets(const char *dir)
