@@ -71,6 +71,8 @@ static const struct key keys[] = {
 	UINT(limits, client_output_cap, 4096, 1073741824, AT_RELOAD),
 	UINT(limits, client_stall_timeout_s, 0, 86400, AT_RELOAD),
 	UINT(xenstore, watch_connections, 1, 16, AT_RESTART),	/* XS_CONN_WATCH_HANDLES_MAX */
+	UINT(xenstore, request_connections, 1, 64, AT_RESTART),	/* XS_CONN_WORKERS_MAX */
+	UINT(xenstore, request_timeout_ms, 10, 3600000, AT_RESTART),
 	UINT(xenstore, liveness_ms, 10, 3600000, AT_RESTART),
 	UINT(xenstore, reconnect_min_ms, 1, 3600000, AT_RESTART),
 	UINT(xenstore, reconnect_max_ms, 1, 3600000, AT_RESTART),
@@ -111,6 +113,8 @@ static const struct xgm_config defaults = {
 	},
 	.xenstore = {
 		.watch_connections = XGM_DEFAULT_XENSTORE_WATCH_CONNECTIONS,
+		.request_connections = XGM_DEFAULT_XENSTORE_REQUEST_CONNECTIONS,
+		.request_timeout_ms = XGM_DEFAULT_XENSTORE_REQUEST_TIMEOUT_MS,
 		.liveness_ms = XGM_DEFAULT_XENSTORE_LIVENESS_MS,
 		.reconnect_min_ms = XGM_DEFAULT_XENSTORE_RECONNECT_MIN_MS,
 		.reconnect_max_ms = XGM_DEFAULT_XENSTORE_RECONNECT_MAX_MS,

@@ -44,6 +44,8 @@ struct xgm_config {
 	} limits;
 	struct {
 		uint32_t watch_connections;	/* the watches are spread over this many */
+		uint32_t request_connections;	/* requests run on this many, a thread each */
+		uint32_t request_timeout_ms;
 		uint32_t liveness_ms;
 		uint32_t reconnect_min_ms;
 		uint32_t reconnect_max_ms;

@@ -351,7 +351,7 @@ static void test_format(void **state)
 			assert_string_equal(buf, "");
 	}
 	assert_memory_equal(&back, &cfg, sizeof(cfg));
-	assert_int_equal(n, 23);
+	assert_int_equal(n, 25);
 	assert_int_equal(config_format(&cfg, n, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(config_format(&cfg, 0, small, sizeof(small)), -ENOSPC);
 }
@@ -407,7 +407,7 @@ static void test_keep_restart_keys(void **state)
 	assert_string_equal(next.metrics.reference_version, "9.0");
 	for (size_t i = 0; config_key_at(i, &info); i++)
 		restart_only += info.restart;
-	assert_int_equal(restart_only, 9);
+	assert_int_equal(restart_only, 11);
 	/* No callback: kept all the same. */
 	parse_ok(&next, S("[xenstore]\nwatch_connections = 1\n"));
 	config_keep_restart_keys(&next, &running, NULL, NULL);

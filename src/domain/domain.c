@@ -17,6 +17,7 @@ static const char *const state_names[] = {
 	[DOMAIN_DISCOVERED] = "discovered",
 	[DOMAIN_IDLE] = "idle",
 	[DOMAIN_SETTLING] = "settling",
+	[DOMAIN_READING] = "reading",
 };
 
 const char *domain_state_name(enum domain_state state)
@@ -120,7 +121,11 @@ uint64_t domain_on_write(struct domain *d, const char *relpath, uint64_t now_ms,
 
 uint64_t domain_deadline(const struct domain *d, const struct settle_config *cfg)
 {
-	if (d->state != DOMAIN_SETTLING)
+	/* While a batch is read, writes settle into the next one. */
+	bool open = d->state == DOMAIN_SETTLING ||
+		(d->state == DOMAIN_READING && (d->n_dirty > 0 || d->rescan));
+
+	if (!open)
 		return SETTLE_NEVER;
 	return settle_deadline(&d->settle, cfg);
 }
@@ -142,12 +147,14 @@ char **domain_take_dirty(struct domain *d, size_t *n, bool *rescan)
 		}
 	}
 	clear_dirty(d);
+	/* What is written from now on opens the next batch. */
+	settle_reset(&d->settle);
+	d->publish.held = false;	/* whatever was held is being read */
+	d->state = DOMAIN_READING;
 	return paths;
 }
 
 void domain_batch_done(struct domain *d)
 {
-	settle_reset(&d->settle);
-	d->publish.held = false;	/* whatever was held has just been read */
-	d->state = DOMAIN_IDLE;
+	d->state = d->n_dirty > 0 || d->rescan ? DOMAIN_SETTLING : DOMAIN_IDLE;
 }

@@ -15,10 +15,15 @@
 #include "metrics/keyset.h"
 
 /*
- *   DISCOVERED --adopted (full read)--> IDLE <--batch read--+
- *                                        |                 |
- *                                        +--write------> SETTLING
+ *   DISCOVERED --take dirty--> READING --batch done--> IDLE
+ *                               ^   |                   |
+ *                               |   +--batch done,      |
+ *                               |      written meanwhile|
+ *              take dirty       |   v                   |
+ *                   +------- SETTLING <----write--------+
  *
+ * A batch is read by a worker while the loop goes on (src/engine/): writes
+ * that come meanwhile open the next batch, which settles after it.
  * A domain that is released or whose home is removed has no state of its
  * own: the engine publishes domain.gone and frees it in the same call.
  */
@@ -26,6 +31,7 @@ enum domain_state {
 	DOMAIN_DISCOVERED,	/* seen in /local/domain, not read yet */
 	DOMAIN_IDLE,		/* up to date with xenstore */
 	DOMAIN_SETTLING,	/* writes seen, batch not read yet */
+	DOMAIN_READING,		/* a batch (or a whole read) is being read */
 };
 
 /* The subtrees under the domain home that agents write and we track. */
@@ -78,8 +84,11 @@ uint64_t domain_on_write(struct domain *d, const char *relpath, uint64_t now_ms,
 /* When the open batch must be read, or SETTLE_NEVER. */
 uint64_t domain_deadline(const struct domain *d, const struct settle_config *cfg);
 
-/* The batch is being read: hands over the dirty paths (the caller frees each and the array). */
+/*
+ * The batch is being read: hands over the dirty paths (the caller frees
+ * each and the array), and starts the next batch's settling afresh.
+ */
 char **domain_take_dirty(struct domain *d, size_t *n, bool *rescan);
-/* The batch was read; back to IDLE. */
+/* The batch was read: IDLE, or SETTLING if written meanwhile. */
 void domain_batch_done(struct domain *d);
 

@@ -53,6 +53,35 @@ static void test_write_opens_batch(void **state)
 	domain_free(d);
 }
 
+/* A write while a batch is read opens the next batch, which settles after it. */
+static void test_write_during_read(void **state)
+{
+	struct domain *d = adopted();
+	size_t n;
+	bool rescan;
+	char **paths;
+
+	domain_on_write(d, "data/meminfo_free", 1000, 1, &cfg.settle);
+	paths = domain_take_dirty(d, &n, &rescan);
+	assert_int_equal(d->state, DOMAIN_READING);
+	assert_true(domain_deadline(d, &cfg.settle) == SETTLE_NEVER);
+	assert_true(domain_on_write(d, "data/meminfo_total", 1100, 1, &cfg.settle) == 1100 + 250);
+	assert_int_equal(d->state, DOMAIN_READING);
+	domain_batch_done(d);
+	assert_int_equal(d->state, DOMAIN_SETTLING);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	paths = domain_take_dirty(d, &n, &rescan);
+	assert_int_equal(n, 1);
+	assert_string_equal(paths[0], "data/meminfo_total");
+	free(paths[0]);
+	free(paths);
+	domain_batch_done(d);
+	assert_int_equal(d->state, DOMAIN_IDLE);
+	domain_free(d);
+}
+
 static void test_updated_kicks(void **state)
 {
 	struct domain *d = adopted();
@@ -104,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_write_opens_batch),
 		cmocka_unit_test(test_updated_kicks),
 		cmocka_unit_test(test_initial_events_ignored),
+		cmocka_unit_test(test_write_during_read),
 		cmocka_unit_test(test_too_many_dirty_means_rescan),
 	};
 

@@ -1,6 +1,15 @@
 /*
- * The engine: domain discovery and release, settled batch reads of only
- * the changed keys, metrics, and events encoded once for every subscriber.
+ * The engine: the glue between the loop, the xenstore connection's jobs
+ * (xs-conn.h), the domain lifecycle (domain/lifecycle.h), each domain's
+ * state machine (domain/domain.h), the walker (walk.h) and event encoding
+ * (event.h). Nothing here waits for xenstored: a request is part of a job
+ * that a worker runs, and its answer is applied when the job is done.
+ *
+ * A domain has at most one job that reads it in flight (t->job): its sync
+ * (adoption, or re-watch and re-read after a reconnection) or a batch. A
+ * batch lends the job the domain's keyset, which the loop leaves alone
+ * until it comes back; a sync reads into a fresh one. Watch events that
+ * come meanwhile mark keys dirty as ever, and their batch waits for the job.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -8,88 +17,84 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
-#include "engine/engine.h"
-#include "json/jsonw.h"
-#include "metrics/metrics-json.h"
-#include "protocol/message.h"
+#include "engine/engine-internal.h"
+#include "engine/event.h"
+#include "engine/walk.h"
 #include "util/log.h"
 #include "util/time.h"
-
-/* Domain ids at and above DOMID_FIRST_RESERVED are not domains. */
-#define DOMID_LIMIT ENGINE_DOMID_END
-/* A full read goes no deeper than this below a subtree root. */
-#define WALK_MAX_DEPTH 8
 
 #define TOKEN_INTRODUCE "@introduce"
 #define TOKEN_RELEASE "@release"
 
 /*
- * How long one slice of a (re)synchronisation pass may hold the loop. A
- * domain costs ~70 requests, ~12 ms against a xenstored serving 1000
- * domains: a slice does at least one, and clients wait at most about that.
+ * Bulk jobs (syncs, checks, unwatches) queued or running per worker. Two
+ * keep every worker busy between completions; more would only delay the
+ * loop's view of the pass. Batches and listings are urgent: they go first.
  */
-#define PASS_SLICE_MS 10
+#define BULK_PER_WORKER 2
 
-struct tracked {
-	struct engine *engine;
-	struct domain *d;
-	struct event *settle_ev;	/* the batch's deadline */
-	struct event *live_ev;		/* when "live" turns false */
-	struct guest_metrics metrics;	/* as last published */
-	bool watched;			/* its watches are on the current connection */
+enum job_kind {
+	JOB_HELLO,	/* a connection's own watches */
+	JOB_LIST,	/* list /local/domain */
+	JOB_SYNC,	/* introduced? then watch and read a domain whole */
+	JOB_CHECK,	/* still introduced? */
+	JOB_BATCH,	/* read what a settled batch found dirty */
+	JOB_UNWATCH,	/* a forgotten domain's watches */
 };
 
-struct engine_stats {
-	uint64_t batches;
+struct engine_job {
+	struct xs_job xs;		/* xs.err: 0 or the job's first error */
+	struct engine *e;
+	enum job_kind kind;
+	struct lc_work work;		/* LIST, SYNC, CHECK */
+	unsigned int domid;
+	uint32_t incarnation;
+	char token[32];
+
+	/* BATCH: the dirty paths; BATCH, SYNC: the keyset read into (see above). */
+	char **paths;
+	size_t n_paths;
+	bool rescan;
+	struct keyset *keys;
+
+	/* Results. */
+	int introduced;			/* SYNC, CHECK: 1 or 0 */
+	bool home_gone;			/* BATCH */
+	bool over_limits;
 	uint64_t keys_read;
-	uint64_t events_published;
-	uint64_t events_unencoded;	/* published as lost: encoding failed */
-	uint64_t identical_batches;	/* batches that changed nothing */
-	uint64_t batches_merged;	/* held by the publication limit, merged into a later one */
-	uint64_t domains_new;
-	uint64_t domains_gone;
-	uint64_t connects;		/* connections made, each followed by a pass */
-	uint64_t reloads;		/* engine_reconfigure() calls */
+	char *name, *uuid;		/* SYNC */
+	struct lc_set *listed;		/* LIST */
 };
 
-struct engine {
-	struct event_base *base;
-	struct engine_config cfg;
-	engine_publish_fn *publish;
-	void *publish_ctx;
+static void job_done(struct xs_job *xs);
 
-	struct xs_conn *xs;
-	struct tracked *domains[DOMID_LIMIT];
-	size_t n_domains;
-	/*
-	 * Listed domids that were not introduced when asked: a home being
-	 * built, or one that a dead domain left behind (the toolstack failed to
-	 * remove it). Neither is a domain for subscribers. An @introduceDomain
-	 * names no domain, so it asks the newly listed domids; these are asked
-	 * again only when an introduction matched none of them
-	 * (introduce_unmatched), so that leftover homes cost nothing per
-	 * introduction.
-	 */
-	uint8_t awaiting[DOMID_LIMIT / 8];
-	unsigned int introduce_unmatched;	/* @introduceDomain events no adoption answered yet */
-	uint8_t listed[DOMID_LIMIT / 8];	/* /local/domain, as last listed */
-	/*
-	 * The pass: listed domids still to adopt, or (after a reconnection) to
-	 * re-watch and re-read, a slice per loop turn so that clients, signals
-	 * and watch events are served in between.
-	 */
-	uint8_t pending[DOMID_LIMIT / 8];
-	size_t n_pending;
-	struct event *pass_ev;
-	bool connect_pass;		/* the pending domids came with a connection */
-	uint32_t next_incarnation;
-	uint64_t seq;
-	struct jsonw events;	/* every event is encoded here, one after another */
-	struct engine_stats stats;
-};
+static struct engine_job *job_new(struct engine *e, enum job_kind kind, bool urgent,
+				  void (*run)(struct xs_job *, struct xs_conn *, struct xs_req *))
+{
+	struct engine_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->xs.run = run;
+	j->xs.done = job_done;
+	j->xs.urgent = urgent;
+	j->e = e;
+	j->kind = kind;
+	return j;
+}
+
+static void job_free(struct engine_job *j)
+{
+	for (size_t i = 0; i < j->n_paths; i++)
+		free(j->paths[i]);
+	free(j->paths);
+	keyset_free(j->keys);
+	free(j->name);
+	free(j->uuid);
+	free(j->listed);
+	free(j);
+}
 
 static void arm_at(struct event *ev, uint64_t deadline_ms)
 {
@@ -100,79 +105,19 @@ static void arm_at(struct event *ev, uint64_t deadline_ms)
 	evtimer_add(ev, &tv);
 }
 
-static void home_path(char *buf, size_t size, unsigned int domid, const char *rel)
+static void token_for(char *buf, size_t size, unsigned int domid, uint32_t incarnation)
 {
-	if (rel && *rel)
-		snprintf(buf, size, "/local/domain/%u/%s", domid, rel);
-	else
-		snprintf(buf, size, "/local/domain/%u", domid);
-}
-
-static void token_for(char *buf, size_t size, const struct domain *d)
-{
-	snprintf(buf, size, "d%u.%" PRIu32, d->domid, d->incarnation);
+	snprintf(buf, size, "d%u.%" PRIu32, domid, incarnation);
 }
 
 /* ---- events ---- */
-
-/* "id":..,"name":..,"uuid":.. of a domain, into an open map. */
-static void write_identity(struct jsonw *w, const struct domain *d)
-{
-	jsonw_cstr(w, "id");
-	jsonw_int(w, d->domid);
-	jsonw_cstr(w, "name");
-	jsonw_cstr_or_null(w, d->name);
-	jsonw_cstr(w, "uuid");
-	jsonw_cstr_or_null(w, d->uuid);
-}
-
-static void write_domain_ref(struct jsonw *w, const struct domain *d)
-{
-	jsonw_cstr(w, "domain");
-	jsonw_map_open(w);
-	write_identity(w, d);
-	jsonw_map_close(w);
-}
-
-/* Encodes one event line into w (reset first); changed may be NULL. 0 or a negative errno. */
-static int encode_event(struct jsonw *w, const struct tracked *t, enum xgm_event kind,
-			uint64_t seq, const char *const *changed, size_t n_changed)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	jsonw_reset(w);
-	message_event_open(w, seq, kind);
-	jsonw_cstr(w, "timestamp");
-	jsonw_map_open(w);
-	jsonw_cstr(w, "seconds");
-	jsonw_int(w, tv.tv_sec);
-	jsonw_cstr(w, "microseconds");
-	jsonw_int(w, tv.tv_usec);
-	jsonw_map_close(w);
-	write_domain_ref(w, t->d);
-	if (changed) {
-		jsonw_cstr(w, "changed");
-		jsonw_array_open(w);
-		for (size_t i = 0; i < n_changed; i++)
-			jsonw_cstr(w, changed[i]);
-		jsonw_array_close(w);
-	}
-	if (kind != XGM_EVENT_DOMAIN_GONE) {
-		jsonw_cstr(w, "data");
-		metrics_json(w, &t->metrics);
-	}
-	jsonw_map_close(w);
-	return jsonw_error(w);
-}
 
 static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 		    const char *const *changed, size_t n_changed)
 {
 	const char *text;
 	size_t len;
-
-	int r = encode_event(&e->events, t, kind, e->seq + 1, changed, n_changed);
+	int r = event_encode(&e->events, t->d, &t->metrics, kind, e->seq + 1, changed, n_changed);
 
 	e->seq++;
 	if (r < 0) {
@@ -193,216 +138,11 @@ static void publish(struct engine *e, struct tracked *t, enum xgm_event kind,
 	e->publish(e->publish_ctx, t->d->domid, kind, e->seq, text, len);
 }
 
-/* ---- reading a domain ---- */
-
-/*
- * Keeps the first of a sequence of errors: ORing negative errnos together
- * makes another errno (-ENOMEM | -EINVAL is -ENOENT).
- */
-static void first_error(int *r, int next)
-{
-	if (*r == 0 && next < 0)
-		*r = next;
-}
-
-/*
- * Folds a child's result into the walk's: a child removed while we walked
- * (-ENOENT) is no error, a lost connection or the domain's limits
- * (-ENOTCONN, -ENOSPC) stop the walk whatever came before, and otherwise
- * the first error wins.
- */
-static void walk_error(int *r, int rc)
-{
-	if (rc == -ENOTCONN || rc == -ENOSPC)
-		*r = rc;
-	else if (rc != -ENOENT)
-		first_error(r, rc);
-}
-
-/*
- * Stores node rel, whose value was just read, into keys: a leaf's value,
- * or, for a node with children, its subtree (a write fires for the leaf,
- * an rm for the removed root). Agents write leaves, and xenstored makes the
- * nodes above them empty, so only an empty value needs a listing: that
- * saves a request per key. (A node with both a value and children is kept
- * as a leaf; a write below it still fires and is read.)
- *
- * A node's own leaves are stored before any of its subdirectories is
- * walked. The two xenstoreds list children in different orders (oxenstored
- * sorts them), and a guest that floods one subdirectory must not push its
- * other keys out of its limits on one daemon and not on the other.
- *
- * Returns 0, -ENOENT when the node is gone, -ENOTCONN, -ENOSPC when the
- * domain's limits stop the walk, or the first other error of a child, past
- * which the walk went on.
- */
-static int store_node(struct engine *e, struct keyset *keys, unsigned int domid,
-		      const char *rel, int depth, const char *value, unsigned int len)
-{
-	char path[KEYSET_PATH_MAX + 64];
-	unsigned int n = 0, n_dirs = 0;
-	char **children = NULL;
-	bool *is_dir = NULL;
-	int err = 0, r = 0;
-
-	if (len == 0) {
-		home_path(path, sizeof(path), domid, rel);
-		children = xs_conn_directory(e->xs, path, &n, &err);
-		/*
-		 * A listing larger than a message (oxenstored sends those, and a
-		 * guest can make one): its keys are left out, and the walk goes
-		 * on with the rest of the domain.
-		 */
-		if (!children)
-			return err == -EMSGSIZE ? 0 : err;
-	}
-	if (n == 0) {
-		free(children);
-		r = keyset_set(keys, rel, value, len);
-		return r < 0 ? r : 0;
-	}
-	if (depth >= WALK_MAX_DEPTH) {
-		free(children);
-		return 0;
-	}
-	is_dir = calloc(n, sizeof(*is_dir));
-	if (!is_dir) {
-		free(children);
-		return -ENOMEM;
-	}
-	for (unsigned int i = 0; i < n && r != -ENOTCONN && r != -ENOSPC; i++) {
-		char child[KEYSET_PATH_MAX + 1];
-		unsigned int child_len;
-		char *child_value;
-
-		if (snprintf(child, sizeof(child), "%s/%s", rel, children[i]) >= (int)sizeof(child))
-			continue;
-		home_path(path, sizeof(path), domid, child);
-		child_value = xs_conn_read(e->xs, path, &child_len, &err);
-		if (!child_value) {
-			walk_error(&r, err);
-			continue;
-		}
-		e->stats.keys_read++;
-		if (child_len == 0) {
-			is_dir[i] = true;
-			n_dirs++;
-		} else {
-			int rc = keyset_set(keys, child, child_value, child_len);
-
-			walk_error(&r, rc < 0 ? rc : 0);
-		}
-		free(child_value);
-	}
-	for (unsigned int i = 0; i < n && n_dirs > 0 && r != -ENOTCONN && r != -ENOSPC; i++) {
-		char child[KEYSET_PATH_MAX + 1];
-
-		/* A path too long was skipped above, so is_dir[i] is false for it. */
-		if (!is_dir[i] ||
-		    snprintf(child, sizeof(child), "%s/%s", rel, children[i]) >= (int)sizeof(child))
-			continue;
-		walk_error(&r, store_node(e, keys, domid, child, depth + 1, "", 0));
-	}
-	free(is_dir);
-	free(children);
-	return r;
-}
-
-/* Reads node rel and stores it (see store_node). */
-static int read_node(struct engine *e, struct keyset *keys, unsigned int domid,
-		     const char *rel, int depth)
-{
-	char path[KEYSET_PATH_MAX + 64];
-	unsigned int len;
-	char *value;
-	int err = 0, r;
-
-	home_path(path, sizeof(path), domid, rel);
-	value = xs_conn_read(e->xs, path, &len, &err);
-	if (!value)
-		return err;
-	e->stats.keys_read++;
-	r = store_node(e, keys, domid, rel, depth, value, len);
-	free(value);
-	return r;
-}
-
-/* Re-reads every tracked subtree into a fresh keyset. */
-static int read_all(struct engine *e, struct tracked *t)
-{
-	struct keyset *fresh = keyset_new(keyset_limits(t->d->keys));
-	int r = 0;
-
-	if (!fresh)
-		return -ENOMEM;
-	for (size_t i = 0; i < domain_subtree_count; i++) {
-		r = read_node(e, fresh, t->d->domid, domain_subtrees[i], 0);
-		if (r == -ENOENT)
-			r = 0;
-		if (r == -ENOSPC) {
-			log_warning("domain %u: over its tracking limits; some keys are ignored",
-				    t->d->domid);
-			r = 0;
-		}
-		if (r < 0)
-			break;
-	}
-	if (r < 0) {
-		keyset_free(fresh);
-		return r;
-	}
-	keyset_free(t->d->keys);
-	t->d->keys = fresh;
-	return 0;
-}
-
-/*
- * Re-reads the dirty paths only: one read each, or a walk where a subtree
- * came or went. -ENOSPC (the limit refused a key, which the keyset flags
- * and the metrics report) and -ENOENT are outcomes, not errors; the first
- * real error is returned, and the rest of the batch is read anyway unless
- * the connection is gone.
- */
-static int read_dirty(struct engine *e, struct tracked *t, char **paths, size_t n)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < n && r != -ENOTCONN; i++) {
-		char path[KEYSET_PATH_MAX + 64];
-		unsigned int len;
-		char *value;
-		int err = 0, rc = 0;
-
-		home_path(path, sizeof(path), t->d->domid, paths[i]);
-		value = xs_conn_read(e->xs, path, &len, &err);
-		if (value) {
-			e->stats.keys_read++;
-			if (len == 0) {
-				/* Empty: a leaf, or a directory that gained children. */
-				keyset_remove_subtree(t->d->keys, paths[i]);
-				rc = store_node(e, t->d->keys, t->d->domid, paths[i], 1, value, len);
-			} else {
-				rc = keyset_set(t->d->keys, paths[i], value, len);
-			}
-			free(value);
-		} else if (err == -ENOENT) {
-			keyset_remove_subtree(t->d->keys, paths[i]);
-		} else if (err != -EACCES) {
-			rc = err;
-		}
-		/* EACCES: the key is not ours to know; leave it. */
-		if (rc != -ENOENT && rc != -ENOSPC)
-			first_error(&r, rc < 0 ? rc : 0);
-		if (rc == -ENOTCONN)
-			r = rc;
-	}
-	return r;
-}
-
 /*
  * Recomputes the metrics and publishes what changed. "live" follows every
  * agent write (a heartbeat); "last_updated" is the time of the last real
  * change, as in xapi, so that a rewrite of unchanged values changes nothing.
+ * Not while a batch holds the keys: its completion recomputes.
  */
 static void recompute(struct engine *e, struct tracked *t, bool publish_changes)
 {
@@ -416,6 +156,8 @@ static void recompute(struct engine *e, struct tracked *t, bool publish_changes)
 	size_t n;
 	bool real_change = false;
 
+	if (!t->d->keys)
+		return;
 	if (metrics_compute(&fresh, t->d->keys, &e->cfg.metrics, &clk) < 0) {
 		log_err("domain %u: cannot compute metrics: out of memory", t->d->domid);
 		return;
@@ -448,57 +190,210 @@ static void arm_live_timer(struct engine *e, struct tracked *t)
 	arm_at(t->live_ev, t->d->last_write_ms + (uint64_t)e->cfg.live_timeout_s * 1000);
 }
 
-static void forget(struct engine *e, struct tracked *t, bool announce);
+/* ---- jobs, on a worker thread: requests only, into the job ---- */
 
-/* The home is gone when every tracked subtree and the home itself are. */
-static bool home_exists(struct engine *e, unsigned int domid)
+static int run_watches(struct xs_conn *conn, struct xs_req *req, const char *token, bool on,
+		       unsigned int domid)
 {
-	char path[64];
-	unsigned int len;
-	int err = 0;
-	char *value;
+	char path[128];
+	int r = 0;
 
-	home_path(path, sizeof(path), domid, NULL);
-	value = xs_conn_read(e->xs, path, &len, &err);
-	free(value);
-	return value || err != -ENOENT;
+	for (size_t i = 0; i < domain_subtree_count && r != -ENOTCONN; i++) {
+		int rc;
+
+		walk_home_path(path, sizeof(path), domid, domain_subtrees[i]);
+		rc = on ? xs_conn_watch(conn, req, path, token) : xs_conn_unwatch(conn, req, path, token);
+		if (r == 0 || rc == -ENOTCONN)
+			r = rc;
+	}
+	return r;
 }
 
-static void read_batch(struct engine *e, struct tracked *t)
+static void run_hello(struct xs_job *xs, struct xs_conn *conn, struct xs_req *req)
 {
-	size_t n = 0;
-	bool rescan;
-	char **paths = domain_take_dirty(t->d, &n, &rescan);
-	int r;
+	xs->err = xs_conn_watch(conn, req, "@introduceDomain", TOKEN_INTRODUCE);
+	if (xs->err == 0)
+		xs->err = xs_conn_watch(conn, req, "@releaseDomain", TOKEN_RELEASE);
+}
 
-	e->stats.batches++;
-	if (e->cfg.reread_all)
-		rescan = true;
-	r = rescan ? read_all(e, t) : read_dirty(e, t, paths, n);
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	/*
-	 * Room again after the limit refused writes: the refused keys are not
-	 * kept, so only a whole read makes the keyset what xenstore holds
-	 * (a fresh keyset raises the flag again if it still does not fit).
-	 */
-	if (r == 0 && !rescan && keyset_limit_reached(t->d->keys) &&
-	    keyset_clear_limit(t->d->keys)) {
-		rescan = true;
-		r = read_all(e, t);
-	}
-	domain_batch_done(t->d);
-	if (r == -ENOTCONN)
-		return;		/* the resync after reconnecting reads it all again */
-	if (r < 0)	/* what was read is published; the next batch or resync retries the rest */
-		log_warning("domain %u: cannot read all of its batch: %s", t->d->domid, strerror(-r));
-	if (rescan && !home_exists(e, t->d->domid)) {
-		forget(e, t, true);
+/* No listing at all (-ENOENT) is an empty one: a fresh xenstored before the toolstack. */
+static void run_list(struct xs_job *xs, struct xs_conn *conn, struct xs_req *req)
+{
+	struct engine_job *j = (struct engine_job *)xs;
+	unsigned int n = 0;
+	int err = 0;
+	char **names = xs_req_directory(req, "/local/domain", &n, &err);
+
+	if (!names && err != -ENOENT) {
+		xs->err = err;
 		return;
 	}
-	recompute(e, t, true);
-	arm_live_timer(e, t);
+	j->listed = calloc(1, sizeof(*j->listed));
+	if (!j->listed) {
+		free(names);
+		xs->err = -ENOMEM;
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		char *end;
+		unsigned long domid = strtoul(names[i], &end, 10);
+
+		if (!*end && end != names[i] && domid < DOMID_LIMIT)
+			lc_set_put(j->listed, (unsigned int)domid, true);
+	}
+	free(names);
+}
+
+static void run_check(struct xs_job *xs, struct xs_conn *conn, struct xs_req *req)
+{
+	struct engine_job *j = (struct engine_job *)xs;
+	int r = xs_req_is_introduced(req, j->domid);
+
+	if (r < 0)
+		xs->err = r;
+	else
+		j->introduced = r;
+}
+
+static void run_sync(struct xs_job *xs, struct xs_conn *conn, struct xs_req *req)
+{
+	struct engine_job *j = (struct engine_job *)xs;
+	struct walk w = { .req = req };
+	int r = xs_req_is_introduced(req, j->domid);
+
+	if (r <= 0) {
+		xs->err = r;
+		return;
+	}
+	j->introduced = 1;
+	r = run_watches(conn, req, j->token, true, j->domid);
+	if (r == 0) {
+		walk_identity(&w, j->domid, &j->name, &j->uuid);
+		r = walk_read_all(&w, j->domid, j->keys);
+	}
+	j->keys_read = w.keys_read;
+	j->over_limits = w.over_limits;
+	xs->err = r;
+}
+
+static void run_batch(struct xs_job *xs, struct xs_conn *conn, struct xs_req *req)
+{
+	struct engine_job *j = (struct engine_job *)xs;
+	struct walk w = { .req = req };
+	int r;
+
+	if (j->rescan) {
+		struct keyset *fresh = keyset_new(keyset_limits(j->keys));
+
+		if (!fresh) {
+			xs->err = -ENOMEM;
+			return;
+		}
+		r = walk_read_all(&w, j->domid, fresh);
+		if (r == 0) {
+			keyset_free(j->keys);
+			j->keys = fresh;
+		} else {
+			keyset_free(fresh);
+		}
+	} else {
+		r = walk_read_dirty(&w, j->domid, j->keys, j->paths, j->n_paths);
+	}
+	/*
+	 * Room again after the limit refused writes: the refused keys are not
+	 * kept, so only a whole read makes the keyset what xenstore holds (a
+	 * fresh keyset raises the flag again if it still does not fit).
+	 */
+	if (r == 0 && !j->rescan && keyset_limit_reached(j->keys) && keyset_clear_limit(j->keys)) {
+		struct keyset *fresh = keyset_new(keyset_limits(j->keys));
+
+		j->rescan = true;
+		r = fresh ? walk_read_all(&w, j->domid, fresh) : -ENOMEM;
+		if (r == 0) {
+			keyset_free(j->keys);
+			j->keys = fresh;
+		} else {
+			keyset_free(fresh);
+		}
+	}
+	if (r != -ENOTCONN && j->rescan)
+		j->home_gone = walk_home_exists(&w, j->domid) == 0;
+	j->keys_read = w.keys_read;
+	j->over_limits = w.over_limits;
+	xs->err = r;
+}
+
+static void run_unwatch(struct xs_job *xs, struct xs_conn *conn, struct xs_req *req)
+{
+	struct engine_job *j = (struct engine_job *)xs;
+
+	xs->err = run_watches(conn, req, j->token, false, j->domid);
+}
+
+/* ---- domains ---- */
+
+static void pump(struct engine *e);
+
+static void forget(struct engine *e, struct tracked *t, bool announce)
+{
+	unsigned int domid = t->d->domid;
+
+	if (announce && t->announced) {
+		e->stats.domains_gone++;
+		log_info("domain %u is gone", domid);
+		publish(e, t, XGM_EVENT_DOMAIN_GONE, NULL, 0);
+	}
+	/* A lost connection took the watches with it: do not ask the next one. */
+	if (t->watched && xs_conn_is_up(e->xs)) {
+		struct engine_job *j = job_new(e, JOB_UNWATCH, false, run_unwatch);
+
+		if (j) {
+			j->domid = domid;
+			token_for(j->token, sizeof(j->token), domid, t->d->incarnation);
+			xs_conn_submit(e->xs, &j->xs);
+		}
+		/* Without memory, a stale watch costs only events the token filters. */
+	}
+	/* A job of its in flight finds no domain of its incarnation and frees what it holds. */
+	if (t->job)
+		t->job = NULL;
+	event_free(t->settle_ev);
+	event_free(t->live_ev);
+	metrics_free(&t->metrics);
+	domain_free(t->d);
+	if (t->announced)
+		e->n_domains--;
+	free(t);
+	e->domains[domid] = NULL;
+}
+
+static void forget_departed(struct engine *e)
+{
+	unsigned int domid;
+
+	while (lc_next_forget(&e->lc, &domid))
+		if (e->domains[domid])
+			forget(e, e->domains[domid], true);
+}
+
+static void submit_batch(struct engine *e, struct tracked *t)
+{
+	struct engine_job *j = job_new(e, JOB_BATCH, true, run_batch);
+
+	if (!j) {
+		/* Still dirty: the next write or timer tries again. */
+		log_err("domain %u: cannot read its batch: out of memory", t->d->domid);
+		return;
+	}
+	j->domid = t->d->domid;
+	j->incarnation = t->d->incarnation;
+	j->paths = domain_take_dirty(t->d, &j->n_paths, &j->rescan);
+	if (e->cfg.reread_all)
+		j->rescan = true;
+	j->keys = t->d->keys;
+	t->d->keys = NULL;
+	t->job = j;
+	xs_conn_submit(e->xs, &j->xs);
 }
 
 /*
@@ -508,13 +403,15 @@ static void read_batch(struct engine *e, struct tracked *t)
  * no token either, so a kick cannot bypass the limit. Reads happen only
  * when a batch is admitted, so the limit bounds a guest's xenstore reads too.
  */
-static void on_settle_timer(evutil_socket_t fd, short what, void *arg)
+static void settled(struct engine *e, struct tracked *t)
 {
-	struct tracked *t = arg;
-	struct engine *e = t->engine;
 	const struct ratelimit_config *limit = &e->cfg.domain.publish;
 	uint64_t now = (uint64_t)monotonic_ms();
 
+	if (t->job) {
+		t->batch_wanted = true;
+		return;
+	}
 	if (!ratelimit_admit(&t->d->publish, limit, now)) {
 		e->stats.batches_merged++;
 		if (ratelimit_warn_due(&t->d->publish, now))
@@ -524,149 +421,49 @@ static void on_settle_timer(evutil_socket_t fd, short what, void *arg)
 		arm_at(t->settle_ev, ratelimit_next(&t->d->publish, limit, now));
 		return;
 	}
-	read_batch(e, t);
+	submit_batch(e, t);
+}
+
+static void on_settle_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct tracked *t = arg;
+
+	settled(t->engine, t);
 }
 
 static void on_live_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct tracked *t = arg;
 
+	/* A batch in flight recomputes, and re-arms this, when it is done. */
+	if (t->job)
+		return;
 	/* Nothing to read: only "live" can have changed. */
 	recompute(t->engine, t, true);
 	if (t->metrics.live)	/* woken a little early: look again */
 		arm_at(t->live_ev, (uint64_t)monotonic_ms() + 10);
 }
 
-/* ---- domain life cycle ---- */
-
-static int watch_subtrees(struct engine *e, struct tracked *t)
+/* The job on t is over: run the batch that waited for it. */
+static void job_over(struct engine *e, struct tracked *t)
 {
-	char path[128], token[64];
-	int r;
-
-	token_for(token, sizeof(token), t->d);
-	t->d->initial_events = 0;
-	t->watched = true;
-	for (size_t i = 0; i < domain_subtree_count; i++) {
-		home_path(path, sizeof(path), t->d->domid, domain_subtrees[i]);
-		r = xs_conn_watch(e->xs, path, token);
-		if (r < 0)
-			return r;
-		t->d->initial_events++;
-	}
-	return 0;
-}
-
-static void unwatch_subtrees(struct engine *e, struct tracked *t)
-{
-	char path[128], token[64];
-
-	/* A lost connection took the watches with it: do not ask the next one. */
-	if (!t->watched || !xs_conn_is_up(e->xs))
-		return;
-	token_for(token, sizeof(token), t->d);
-	for (size_t i = 0; i < domain_subtree_count; i++) {
-		home_path(path, sizeof(path), t->d->domid, domain_subtrees[i]);
-		xs_conn_unwatch(e->xs, path, token);
-	}
-}
-
-static void read_identity(struct engine *e, struct tracked *t)
-{
-	char path[128];
-	unsigned int len;
-	char *name, *vm, *uuid = NULL;
-	int err;
-
-	home_path(path, sizeof(path), t->d->domid, "name");
-	name = xs_conn_read(e->xs, path, &len, &err);
-	home_path(path, sizeof(path), t->d->domid, "vm");
-	vm = xs_conn_read(e->xs, path, &len, &err);
-	if (vm) {
-		/* The toolstack writes "/vm/<uuid>". */
-		const char *slash = strrchr(vm, '/');
-
-		uuid = strdup(slash ? slash + 1 : vm);
-		free(vm);
-	}
-	domain_set_identity(t->d, name, uuid);
-}
-
-static bool bit_get(const uint8_t *map, unsigned int domid)
-{
-	return map[domid / 8] & (1u << (domid % 8));
-}
-
-static void bit_put(uint8_t *map, unsigned int domid, bool on)
-{
-	if (on)
-		map[domid / 8] |= (uint8_t)(1u << (domid % 8));
-	else
-		map[domid / 8] &= (uint8_t)~(1u << (domid % 8));
-}
-
-static void set_pending(struct engine *e, unsigned int domid, bool on)
-{
-	if (bit_get(e->pending, domid) == on)
-		return;
-	bit_put(e->pending, domid, on);
-	if (on)
-		e->n_pending++;
-	else
-		e->n_pending--;
-}
-
-static void forget(struct engine *e, struct tracked *t, bool announce)
-{
-	unsigned int domid = t->d->domid;
-
-	if (announce) {
-		e->stats.domains_gone++;
-		log_info("domain %u is gone", domid);
-		publish(e, t, XGM_EVENT_DOMAIN_GONE, NULL, 0);
-	}
-	unwatch_subtrees(e, t);
-	event_free(t->settle_ev);
-	event_free(t->live_ev);
-	metrics_free(&t->metrics);
-	domain_free(t->d);
-	free(t);
-	e->domains[domid] = NULL;
-	e->n_domains--;
-	set_pending(e, domid, false);
-}
-
-/* Registers watches and reads the domain whole; publishes domain.new or what changed. */
-static int sync_domain(struct engine *e, struct tracked *t, bool is_new)
-{
-	int r;
-
-	r = watch_subtrees(e, t);
-	if (r == 0) {
-		read_identity(e, t);
-		r = read_all(e, t);
-	}
-	if (r < 0)
-		return r;
+	t->job = NULL;
 	domain_batch_done(t->d);
-	if (is_new) {
-		recompute(e, t, false);
-		e->stats.domains_new++;
-		log_info("domain %u is new", t->d->domid);
-		publish(e, t, XGM_EVENT_DOMAIN_NEW, NULL, 0);
-	} else {
-		recompute(e, t, true);
+	/* Its timer may have found the job in the way. */
+	if (t->metrics.live)
+		arm_live_timer(e, t);
+	if (t->batch_wanted) {
+		t->batch_wanted = false;
+		settled(e, t);
 	}
-	return 0;
 }
 
-static int adopt(struct engine *e, unsigned int domid)
+static struct tracked *track(struct engine *e, unsigned int domid)
 {
 	struct tracked *t = calloc(1, sizeof(*t));
-	int r;
 
 	if (!t)
-		return -ENOMEM;
+		return NULL;
 	t->engine = e;
 	t->d = domain_new(domid, ++e->next_incarnation, &e->cfg.domain);
 	t->settle_ev = evtimer_new(e->base, on_settle_timer, t);
@@ -680,233 +477,277 @@ static int adopt(struct engine *e, unsigned int domid)
 			event_free(t->live_ev);
 		domain_free(t->d);
 		free(t);
-		return -ENOMEM;
+		return NULL;
 	}
 	e->domains[domid] = t;
-	e->n_domains++;
-	r = sync_domain(e, t, true);
-	if (r < 0) {
-		/*
-		 * Never announced, so never known: subscribers learn of a domain
-		 * from its domain.new. It is untracked and not awaiting, so the
-		 * next @introduceDomain, or the next connection's pass, tries again.
-		 */
-		forget(e, t, false);
+	return t;
+}
+
+/* ---- lifecycle work ---- */
+
+static bool busy(void *ctx, unsigned int domid)
+{
+	struct engine *e = ctx;
+
+	return e->domains[domid] && e->domains[domid]->job;
+}
+
+static void discard_dirty(struct domain *d)
+{
+	size_t n;
+	bool rescan;
+	char **paths = domain_take_dirty(d, &n, &rescan);
+
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+/* A sync: adoption of a new domain, or re-watch and re-read of a known one. */
+static int submit_sync(struct engine *e, const struct lc_work *w)
+{
+	struct tracked *t = e->domains[w->domid];
+	struct engine_job *j = job_new(e, JOB_SYNC, false, run_sync);
+
+	if (j)
+		j->keys = keyset_new(&e->cfg.domain.limits);
+	if (j && j->keys && !t)
+		t = track(e, w->domid);
+	if (!j || !j->keys || !t) {
+		if (j)
+			job_free(j);
+		return -ENOMEM;
 	}
-	return r;
-}
-
-static void on_pass_slice(evutil_socket_t fd, short what, void *arg);
-
-/* Runs the next slice of the pass from the loop, once what is ready now has been served. */
-static void kick_pass(struct engine *e)
-{
-	/*
-	 * A zero timeout, not event_active(): libevent runs an event activated
-	 * from its own callback again in the same turn, without polling, so a
-	 * pass would starve the sockets it is meant to let through.
-	 */
-	static const struct timeval zero = { 0, 0 };
-
-	if (e->n_pending > 0 && !evtimer_pending(e->pass_ev, NULL))
-		evtimer_add(e->pass_ev, &zero);
-}
-
-/* Why /local/domain is listed, which decides what the pass is given. */
-enum listing {
-	LIST_CONNECT,		/* every listed domid: adopt, or re-watch and re-read */
-	LIST_INTRODUCE,		/* the newly listed domids that are not tracked */
-	LIST_RELEASE,		/* none: only what left the listing matters */
-};
-
-static void queue_awaiting(struct engine *e)
-{
-	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
-		if (bit_get(e->awaiting, domid))
-			set_pending(e, domid, true);
-}
-
-/*
- * Once the domids an @introduceDomain queued are all asked: if some
- * introduction was not answered by an adoption, the domain introduced is one
- * listed earlier (its home was written before another listing, or a reused
- * domid over a leftover home), so every awaiting domid is asked once.
- */
-static void answer_introductions(struct engine *e)
-{
-	if (e->n_pending > 0 || e->introduce_unmatched == 0)
-		return;
-	e->introduce_unmatched = 0;
-	queue_awaiting(e);
-}
-
-/*
- * Lists /local/domain into e->listed and queues for the pass what `why`
- * asks. A domid that left the listing leaves the queue and stops awaiting.
- * No listing at all (-ENOENT) is an empty one: a fresh xenstored before the
- * toolstack.
- */
-static int list_domains(struct engine *e, enum listing why)
-{
-	unsigned int n = 0;
-	char **names;
-	int err = 0;
-
-	names = xs_conn_directory(e->xs, "/local/domain", &n, &err);
-	if (!names && err != -ENOENT)
-		return err;
-	memset(e->listed, 0, sizeof(e->listed));
-	for (unsigned int i = 0; i < n; i++) {
-		char *end;
-		unsigned long domid = strtoul(names[i], &end, 10);
-
-		if (!*end && end != names[i] && domid < DOMID_LIMIT)
-			bit_put(e->listed, (unsigned int)domid, true);
-	}
-	free(names);
-	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
-		if (!bit_get(e->listed, domid)) {
-			bit_put(e->awaiting, domid, false);
-			set_pending(e, domid, false);
-		} else if (why == LIST_CONNECT ||
-			   (why == LIST_INTRODUCE && !e->domains[domid] &&
-			    !bit_get(e->awaiting, domid))) {
-			set_pending(e, domid, true);
-		}
-	}
-	if (why == LIST_INTRODUCE)
-		answer_introductions(e);
-	kick_pass(e);
+	j->work = *w;
+	j->domid = w->domid;
+	j->incarnation = t->d->incarnation;
+	token_for(j->token, sizeof(j->token), w->domid, t->d->incarnation);
+	/* The whole read covers what is dirty now; what is written from now on is read after. */
+	discard_dirty(t->d);
+	evtimer_del(t->settle_ev);
+	/* Each watch registration fires once at once; the domain ignores those. */
+	t->d->initial_events = (unsigned int)domain_subtree_count;
+	t->watched = true;
+	t->job = j;
+	xs_conn_submit(e->xs, &j->xs);
 	return 0;
 }
 
-/*
- * One domid of the pass. An untracked one is adopted once it is introduced:
- * a home without an introduced domain is one being built, which its own
- * @introduceDomain will bring, or one a dead domain left behind, which must
- * never pass for a live domain. A tracked one is re-watched and re-read,
- * unless it died (is no longer introduced) while the connection was down.
- */
-static int pass_one(struct engine *e, unsigned int domid)
+static void submit_work(struct engine *e, const struct lc_work *w)
 {
-	struct tracked *t = e->domains[domid];
-	int introduced = xs_conn_is_introduced(e->xs, domid);
+	struct engine_job *j = NULL;
+	int r = 0;
 
-	if (introduced < 0)
-		return introduced;
-	if (t) {
-		if (introduced)
-			return sync_domain(e, t, false);
-		forget(e, t, true);
-		return 0;
+	switch (w->kind) {
+	case LC_WORK_LIST:
+		j = job_new(e, JOB_LIST, true, run_list);
+		break;
+	case LC_WORK_CHECK:
+		j = job_new(e, JOB_CHECK, false, run_check);
+		break;
+	case LC_WORK_SYNC:
+		r = submit_sync(e, w);
+		break;
 	}
-	bit_put(e->awaiting, domid, !introduced);
-	if (!introduced)
-		return 0;
-	if (e->introduce_unmatched > 0)
-		e->introduce_unmatched--;
-	return adopt(e, domid);
-}
-
-/*
- * Forgets what the latest listing lacks and, with check_introduced, what
- * died. A domain that cannot be asked keeps its place (the next release
- * asks again) and does not stop the others being asked; a lost connection
- * does, since its pass asks them all.
- */
-static void reap_domains(struct engine *e, bool check_introduced)
-{
-	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
-		struct tracked *t = e->domains[domid];
-		int introduced;
-
-		if (!t)
-			continue;
-		if (!bit_get(e->listed, domid)) {
-			forget(e, t, true);
-			continue;
-		}
-		/* A pending domain's slice asks anyway: no burst after a reconnection. */
-		if (!check_introduced || bit_get(e->pending, domid))
-			continue;
-		introduced = xs_conn_is_introduced(e->xs, domid);
-		if (introduced == -ENOTCONN)
-			return;
-		if (introduced < 0)
-			log_warning("domain %u: cannot ask whether it is introduced: %s", domid,
-				    strerror(-introduced));
-		else if (!introduced)
-			forget(e, t, true);
+	if (w->kind != LC_WORK_SYNC && j) {
+		j->work = *w;
+		j->domid = w->domid;
+		xs_conn_submit(e->xs, &j->xs);
+	} else if (w->kind != LC_WORK_SYNC || r < 0) {
+		/* Answered as failed at once: the next event or connection asks again. */
+		log_err("xenstore: cannot queue a request: out of memory");
+		if (w->kind == LC_WORK_LIST)
+			lc_listing_done(&e->lc, w, NULL);
+		else if (w->kind == LC_WORK_SYNC)
+			lc_sync_done(&e->lc, w, -ENOMEM);
+		else
+			lc_check_done(&e->lc, w, -ENOMEM);
 	}
 }
 
-static void on_pass_slice(evutil_socket_t fd, short what, void *arg)
+/* Hands the lifecycle's work to the connection, bulk work a little at a time. */
+static void pump(struct engine *e)
 {
-	struct engine *e = arg;
-	uint64_t deadline = (uint64_t)monotonic_ms() + PASS_SLICE_MS;
-	int r;
+	size_t cap = xs_conn_workers(e->xs) * BULK_PER_WORKER;
+	struct lc_work w;
 
-	for (unsigned int domid = 0; domid < DOMID_LIMIT && e->n_pending > 0; domid++) {
-		if (!bit_get(e->pending, domid))
-			continue;
-		set_pending(e, domid, false);
-		r = pass_one(e, domid);
-		/* Lost: on_lost() ends the pass, and the next connection starts another. */
-		if (r == -ENOTCONN)
-			return;
-		if (r < 0)	/* an adoption, a re-read or the question itself */
-			log_warning("domain %u: cannot adopt or re-read it: %s", domid, strerror(-r));
-		if ((uint64_t)monotonic_ms() >= deadline)
-			break;
-	}
-	answer_introductions(e);
-	if (e->n_pending > 0) {
-		kick_pass(e);
+	forget_departed(e);
+	while (xs_conn_is_up(e->xs) && lc_next_listing(&e->lc, &w))
+		submit_work(e, &w);
+	while (xs_conn_is_up(e->xs) && xs_conn_bulk_backlog(e->xs) < cap &&
+	       lc_next_work(&e->lc, &w, busy, e))
+		submit_work(e, &w);
+	forget_departed(e);
+	if (lc_take_synchronised(&e->lc))
+		log_notice("xenstore synchronised: %zu domains", e->n_domains);
+}
+
+/* ---- job completions, in the loop ---- */
+
+static void sync_done(struct engine *e, struct engine_job *j, struct tracked *t)
+{
+	int result = j->xs.err < 0 ? j->xs.err : j->introduced;
+	enum lc_outcome out = lc_sync_done(&e->lc, &j->work, result);
+
+	if (j->over_limits)
+		log_warning("domain %u: over its tracking limits; some keys are ignored", j->domid);
+	if (j->xs.err < 0 && j->xs.err != -ENOTCONN)
+		log_warning("domain %u: cannot adopt or re-read it: %s", j->domid,
+			    strerror(-j->xs.err));
+	if (!t) {
+		/* Its domain was freed under it: the lifecycle must not count it. */
+		if (out == LC_ADOPTED || out == LC_RESYNCED)
+			lc_forgotten(&e->lc, j->domid);
 		return;
 	}
-	if (e->connect_pass)
-		log_notice("xenstore synchronised: %zu domains", e->n_domains);
-	e->connect_pass = false;
+	switch (out) {
+	case LC_ADOPTED:
+	case LC_RESYNCED:
+		keyset_free(t->d->keys);
+		t->d->keys = j->keys;
+		j->keys = NULL;
+		domain_set_identity(t->d, j->name, j->uuid);
+		j->name = j->uuid = NULL;
+		if (out == LC_RESYNCED) {
+			recompute(e, t, true);
+			break;
+		}
+		recompute(e, t, false);
+		t->announced = true;
+		e->n_domains++;
+		e->stats.domains_new++;
+		log_info("domain %u is new", t->d->domid);
+		publish(e, t, XGM_EVENT_DOMAIN_NEW, NULL, 0);
+		break;
+	case LC_DIED:
+		forget(e, t, true);
+		return;
+	case LC_NOTHING:
+		/*
+		 * Never announced, so never known: subscribers learn of a domain
+		 * from its domain.new. The next @introduceDomain, or the next
+		 * connection's pass, tries again.
+		 */
+		if (!t->announced) {
+			forget(e, t, false);
+			return;
+		}
+		break;
+	}
+	job_over(e, t);
+}
+
+static void batch_done(struct engine *e, struct engine_job *j, struct tracked *t)
+{
+	/* The keyset comes home, whatever happened to the batch. */
+	t->d->keys = j->keys;
+	j->keys = NULL;
+	keyset_set_limits(t->d->keys, &e->cfg.domain.limits);
+	e->stats.batches++;
+	if (j->over_limits)
+		log_warning("domain %u: over its tracking limits; some keys are ignored", j->domid);
+	if (j->xs.err == -ENOTCONN) {
+		job_over(e, t);
+		return;		/* the resync after reconnecting reads it all again */
+	}
+	if (j->xs.err < 0)	/* what was read is published; the next batch or resync retries the rest */
+		log_warning("domain %u: cannot read all of its batch: %s", j->domid,
+			    strerror(-j->xs.err));
+	if (j->home_gone) {
+		lc_forgotten(&e->lc, j->domid);
+		forget(e, t, true);
+		return;
+	}
+	recompute(e, t, true);
+	job_over(e, t);
+}
+
+static void job_done(struct xs_job *xs)
+{
+	struct engine_job *j = (struct engine_job *)xs;
+	struct engine *e = j->e;
+	struct tracked *t = j->domid < DOMID_LIMIT ? e->domains[j->domid] : NULL;
+
+	/* The domain this job was for, not a later one with its domid. */
+	if (t && (t->d->incarnation != j->incarnation || t->job != j))
+		t = NULL;
+	e->stats.keys_read += j->keys_read;
+	if (xs->err == -ECANCELED) {
+		/* The engine is being freed: give back what was lent, and nothing else. */
+		if (t && j->kind == JOB_BATCH) {
+			t->d->keys = j->keys;
+			j->keys = NULL;
+		}
+		if (t)
+			t->job = NULL;
+		job_free(j);
+		return;
+	}
+	switch (j->kind) {
+	case JOB_HELLO:
+		e->hello_pending = false;
+		if (xs->err == 0) {
+			lc_connected(&e->lc);
+		} else if (xs->err != -ENOTCONN) {
+			log_warning("xenstore: cannot watch @introduceDomain and @releaseDomain: %s",
+				    strerror(-xs->err));
+			xs_conn_drop(e->xs);
+		}
+		break;
+	case JOB_LIST:
+		if (xs->err < 0 && xs->err != -ENOTCONN)
+			log_warning("xenstore: cannot list /local/domain: %s", strerror(-xs->err));
+		lc_listing_done(&e->lc, &j->work, xs->err < 0 ? NULL : j->listed);
+		/* Without the connection's listing there is no pass: connect again. */
+		if (xs->err < 0 && xs->err != -ENOTCONN && (j->work.why & LC_LIST_CONNECT))
+			xs_conn_drop(e->xs);
+		break;
+	case JOB_SYNC:
+		sync_done(e, j, t);
+		break;
+	case JOB_CHECK:
+		if (xs->err < 0 && xs->err != -ENOTCONN)
+			log_warning("domain %u: cannot ask whether it is introduced: %s", j->domid,
+				    strerror(-xs->err));
+		if (lc_check_done(&e->lc, &j->work, xs->err < 0 ? xs->err : j->introduced) &&
+		    e->domains[j->domid])
+			forget(e, e->domains[j->domid], true);
+		break;
+	case JOB_BATCH:
+		if (t)
+			batch_done(e, j, t);
+		break;
+	case JOB_UNWATCH:
+		break;
+	}
+	job_free(j);
+	pump(e);
 }
 
 /* ---- the xenstore connection's callbacks ---- */
 
-static int on_connected(void *ctx, struct xs_conn *conn)
+static void on_connected(void *ctx, struct xs_conn *conn)
 {
 	struct engine *e = ctx;
-	int r;
+	struct engine_job *j = job_new(e, JOB_HELLO, true, run_hello);
 
 	e->xs = conn;
-	r = xs_conn_watch(conn, "@introduceDomain", TOKEN_INTRODUCE);
-	if (r == 0)
-		r = xs_conn_watch(conn, "@releaseDomain", TOKEN_RELEASE);
-	if (r < 0)
-		return r;
 	if (e->stats.connects++ > 0 || e->n_domains > 0)
 		log_notice("xenstore connected; resynchronising %zu domains", e->n_domains);
-	e->introduce_unmatched = 0;	/* the connection's pass asks every listed domid */
-	r = list_domains(e, LIST_CONNECT);
-	if (r == -ENOTCONN)
-		return 0;	/* the connection's own retry takes over */
-	if (r < 0) {
-		log_warning("xenstore: cannot list /local/domain: %s", strerror(-r));
-		return r;
+	if (!j) {
+		log_err("xenstore: cannot start the connection's pass: out of memory");
+		xs_conn_drop(conn);
+		return;
 	}
-	e->connect_pass = e->n_pending > 0;
-	/*
-	 * What is not listed is gone; the rest waits for its slice. Forgetting
-	 * now, not after the pass, leaves no stale domain that a reused domid
-	 * listed in the meantime could pass off as resynchronised.
-	 */
-	reap_domains(e, false);
-	return 0;
+	e->hello_pending = true;
+	xs_conn_submit(conn, &j->xs);
 }
 
 static void on_lost(void *ctx)
 {
 	struct engine *e = ctx;
 
-	/* Timers would read through a dead handle: the resync reads all anyway. */
+	/* The next connection's pass re-watches and re-reads every domain. */
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
 		struct tracked *t = e->domains[domid];
 
@@ -914,13 +755,9 @@ static void on_lost(void *ctx)
 			continue;
 		evtimer_del(t->settle_ev);
 		t->watched = false;
+		t->batch_wanted = false;
 	}
-	/* So does the next connection's pass. */
-	evtimer_del(e->pass_ev);
-	memset(e->pending, 0, sizeof(e->pending));
-	e->n_pending = 0;
-	e->connect_pass = false;
-	e->introduce_unmatched = 0;
+	lc_lost(&e->lc);
 }
 
 static void on_domain_event(struct engine *e, const char *path, const char *token)
@@ -939,7 +776,7 @@ static void on_domain_event(struct engine *e, const char *path, const char *toke
 	/* A stale event for an earlier domain with this domid. */
 	if (!t || t->d->incarnation != incarnation)
 		return;
-	home_path(prefix, sizeof(prefix), domid, NULL);
+	walk_home_path(prefix, sizeof(prefix), domid, NULL);
 	plen = strlen(prefix);
 	if (strncmp(path, prefix, plen) != 0 || (path[plen] != '/' && path[plen] != '\0'))
 		return;
@@ -953,25 +790,17 @@ static void on_domain_event(struct engine *e, const char *path, const char *toke
 static void on_watch_event(void *ctx, const char *path, const char *token)
 {
 	struct engine *e = ctx;
-	int r = 0;
 
-	/* A listing is one request; adopting what it finds waits for the pass. */
+	/* A listing is one request, however many events ask for one meanwhile. */
 	if (strcmp(token, TOKEN_INTRODUCE) == 0) {
-		e->introduce_unmatched++;
-		r = list_domains(e, LIST_INTRODUCE);
+		lc_introduce_event(&e->lc);
+		pump(e);
 	} else if (strcmp(token, TOKEN_RELEASE) == 0) {
-		r = list_domains(e, LIST_RELEASE);
-		if (r == 0)
-			reap_domains(e, true);
+		lc_release_event(&e->lc);
+		pump(e);
 	} else {
 		on_domain_event(e, path, token);
 	}
-	/*
-	 * Lost: the next connection lists everything. Otherwise what was
-	 * tracked stays as it was until the next listing, which retries.
-	 */
-	if (r < 0 && r != -ENOTCONN)
-		log_warning("xenstore: cannot list /local/domain after %s: %s", token, strerror(-r));
 }
 
 static const struct xs_conn_ops xs_ops = {
@@ -993,10 +822,8 @@ struct engine *engine_new(struct event_base *base, const struct engine_config *c
 	e->cfg = *cfg;
 	e->publish = publish_fn;
 	e->publish_ctx = publish_ctx;
-	e->pass_ev = evtimer_new(base, on_pass_slice, e);
-	if (jsonw_init(&e->events) < 0 || !e->pass_ev) {
-		if (e->pass_ev)
-			event_free(e->pass_ev);
+	lc_init(&e->lc);
+	if (jsonw_init(&e->events) < 0) {
 		jsonw_release(&e->events);
 		free(e);
 		return NULL;
@@ -1020,9 +847,10 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 	e->cfg.reread_all = reread_all;
 	e->stats.reloads++;
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
-		struct tracked *t = e->domains[domid];
+		struct tracked *t = engine_visible(e, domid);
 
-		if (!t)
+		/* A batch in flight holds the keys: it applies the limits when it is done. */
+		if (!t || !t->d->keys)
 			continue;
 		keyset_set_limits(t->d->keys, &e->cfg.domain.limits);
 		recompute(e, t, true);
@@ -1036,8 +864,9 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	/* Perhaps in the middle of a pass: its next slice must not run. */
-	event_free(e->pass_ev);
+	/* First: its cancelled jobs give back the keysets they hold. */
+	xs_conn_free(e->xs);
+	e->xs = NULL;
 	jsonw_release(&e->events);
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
 		struct tracked *t = e->domains[domid];
@@ -1051,140 +880,5 @@ void engine_free(struct engine *e)
 		t->watched = false;
 		forget(e, t, false);
 	}
-	xs_conn_free(e->xs);
 	free(e);
-}
-
-/* ---- queries ---- */
-
-int engine_snapshot(void *engine, const struct command_filter *f, struct evbuffer *out)
-{
-	struct engine *e = engine;
-	int r = 0;
-
-	for (unsigned int domid = 0; domid < DOMID_LIMIT && r == 0; domid++) {
-		struct tracked *t = e->domains[domid];
-		const char *text;
-		size_t len;
-
-		if (!t || !command_filter_match_domain(f, domid))
-			continue;
-		r = encode_event(&e->events, t, XGM_EVENT_DOMAIN_SNAPSHOT, e->seq, NULL, 0);
-		if (r < 0)
-			break;
-		jsonw_text(&e->events, &text, &len);
-		if (evbuffer_add(out, text, len) < 0 || evbuffer_add(out, "\n", 1) < 0)
-			r = -ENOMEM;
-	}
-	return r;
-}
-
-void engine_get(void *engine, unsigned int domid, struct jsonw *w)
-{
-	struct engine *e = engine;
-	struct tracked *t = domid < DOMID_LIMIT ? e->domains[domid] : NULL;
-
-	if (!t) {
-		jsonw_fail(w, -ENOENT);
-		return;
-	}
-	write_domain_ref(w, t->d);
-	jsonw_cstr(w, "state");
-	jsonw_cstr(w, domain_state_name(t->d->state));
-	jsonw_cstr(w, "rate_limited");
-	jsonw_bool(w, ratelimit_held(&t->d->publish));
-	jsonw_key_uint(w, "batches_merged", t->d->publish.merged);
-	jsonw_cstr(w, "data");
-	metrics_json(w, &t->metrics);
-}
-
-void engine_list(void *engine, struct jsonw *w)
-{
-	struct engine *e = engine;
-
-	jsonw_cstr(w, "domains");
-	jsonw_array_open(w);
-	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
-		struct tracked *t = e->domains[domid];
-
-		if (!t)
-			continue;
-		jsonw_map_open(w);
-		write_identity(w, t->d);
-		jsonw_cstr(w, "state");
-		jsonw_cstr(w, domain_state_name(t->d->state));
-		jsonw_map_close(w);
-	}
-	jsonw_array_close(w);
-}
-
-void engine_stats(void *engine, struct jsonw *w)
-{
-	struct engine *e = engine;
-	const struct xs_conn_stats *xs = xs_conn_stats(e->xs);
-	uint64_t rate_limited = 0;
-
-	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++)
-		rate_limited += e->domains[domid] && ratelimit_held(&e->domains[domid]->d->publish);
-
-	jsonw_key_uint(w, "domains", e->n_domains);
-	jsonw_key_uint(w, "resync_pending", e->n_pending);
-	jsonw_key_uint(w, "seq", e->seq);
-	jsonw_key_uint(w, "batches", e->stats.batches);
-	jsonw_key_uint(w, "identical_batches", e->stats.identical_batches);
-	jsonw_key_uint(w, "batches_merged", e->stats.batches_merged);
-	jsonw_key_uint(w, "rate_limited_domains", rate_limited);
-	jsonw_key_uint(w, "keys_read", e->stats.keys_read);
-	jsonw_key_uint(w, "events_published", e->stats.events_published);
-	jsonw_key_uint(w, "events_unencoded", e->stats.events_unencoded);
-	jsonw_key_uint(w, "domains_new", e->stats.domains_new);
-	jsonw_key_uint(w, "domains_gone", e->stats.domains_gone);
-	jsonw_key_uint(w, "reloads", e->stats.reloads);
-	jsonw_cstr(w, "xenstore_connected");
-	jsonw_bool(w, xs_conn_is_up(e->xs));
-	jsonw_key_uint(w, "xenstore_connects", e->stats.connects);
-	jsonw_key_uint(w, "xenstore_connect_attempts", xs->connect_attempts);
-	jsonw_key_uint(w, "xenstore_reads", xs->reads);
-	jsonw_key_uint(w, "xenstore_directories", xs->directories);
-	jsonw_key_uint(w, "xenstore_watches", xs->watches);
-	jsonw_key_uint(w, "xenstore_other_requests", xs->other_requests);
-	jsonw_key_uint(w, "xenstore_watch_events", xs->events);
-	jsonw_key_uint(w, "xenstore_request_resets", xs->request_handle_resets);
-}
-
-uint64_t engine_last_seq(void *engine)
-{
-	return ((struct engine *)engine)->seq;
-}
-
-unsigned int engine_foreach_domain(const struct engine *e, unsigned int first, size_t max,
-				   engine_domain_fn *fn, void *ctx)
-{
-	unsigned int domid;
-
-	for (domid = first; domid < DOMID_LIMIT && max; domid++) {
-		const struct tracked *t = e->domains[domid];
-
-		/* Not read yet: all-false metrics would claim "no tools". */
-		if (!t || t->d->state == DOMAIN_DISCOVERED)
-			continue;
-		fn(ctx, domid, t->d->name, t->d->uuid, &t->metrics, ratelimit_held(&t->d->publish));
-		max--;
-	}
-	return domid < DOMID_LIMIT ? domid : ENGINE_DOMID_END;
-}
-
-void engine_get_counters(const struct engine *e, struct engine_counters *out)
-{
-	*out = (struct engine_counters){
-		.domains = e->n_domains,
-		.resync_pending = e->n_pending,
-		.batches = e->stats.batches,
-		.identical_batches = e->stats.identical_batches,
-		.events_published = e->stats.events_published,
-		.xenstore_connects = e->stats.connects,
-		.xenstore_connected = e->xs && xs_conn_is_up(e->xs),
-	};
-	if (e->xs)
-		out->xs = *xs_conn_stats(e->xs);
 }

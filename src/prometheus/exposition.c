@@ -363,8 +363,8 @@ static void render_daemon(struct out *o, enum prom_format f, const struct prom_d
 {
 	const struct engine_counters *e = &v->engine;
 	static const char *const kinds[] = { "read", "directory", "watch", "other" };
-	const uint64_t requests[] = { e->xs.reads, e->xs.directories, e->xs.watches,
-				      e->xs.other_requests };
+	const uint64_t requests[] = { e->xs.req.reads, e->xs.req.directories, e->xs.req.watches,
+				      e->xs.req.other_requests };
 
 	daemon_series(o, f, "xgm_domains", GAUGE, "Domains xgmd tracks.", e->domains);
 	daemon_series(o, f, "xgm_resync_pending", GAUGE,

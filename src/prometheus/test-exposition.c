@@ -45,7 +45,7 @@ static char *render(const struct prom_domain *d, size_t n, enum prom_format f)
 	v.engine.domains = n;
 	v.engine.events_published = 7;
 	v.engine.xenstore_connects = 3;
-	v.engine.xs.reads = 11;
+	v.engine.xs.req.reads = 11;
 	v.server.events_dropped = 5;
 	assert_int_equal(prom_builder_finish(b, &v, &text, &len), 0);
 	assert_int_equal(strlen(text), len);	/* no NUL inside */

@@ -25,29 +25,29 @@
 /* How long a client closed for cause (an over-long line) may take to read our last word. */
 #define CLOSE_FLUSH_MS 5000
 
-static size_t output_cap(const struct client *c)
+static size_t output_cap(const struct server_client *c)
 {
 	return c->host->cfg->client_output_cap;
 }
 
-static struct evbuffer *output(const struct client *c)
+static struct evbuffer *output(const struct server_client *c)
 {
 	return bufferevent_get_output(c->bev);
 }
 
-size_t client_output_length(const struct client *c)
+size_t server_client_output_length(const struct server_client *c)
 {
 	return evbuffer_get_length(output(c)) + (c->run.block ? c->run.end - c->run.start : 0) +
 	       (c->stream.held ? evbuffer_get_length(c->stream.held) : 0);
 }
 
 /* Half the cap: the output's low watermark, what a snapshot fills it to, and what may be held. */
-static size_t stream_chunk(const struct client *c)
+static size_t stream_chunk(const struct server_client *c)
 {
 	return output_cap(c) / 2;
 }
 
-static void set_write_timeout(struct client *c, uint32_t ms)
+static void set_write_timeout(struct server_client *c, uint32_t ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
@@ -68,17 +68,17 @@ static int append_message(struct evbuffer *out, const struct jsonw *w)
 }
 
 /* A client that cannot be sent a message is closed: it would see a gap nothing explains. */
-static int queue_message(struct client *c, const struct jsonw *w)
+static int queue_message(struct server_client *c, const struct jsonw *w)
 {
 	int r;
 
 	/* Events published before this message go out before it. */
-	client_flush_run(c);
+	server_client_flush_run(c);
 	if (c->state != CLIENT_OPEN && c->state != CLIENT_CLOSING)
 		return -ENOMEM;
 	r = append_message(output(c), w);
 	if (r)
-		client_close(c, "out of memory");
+		server_client_close(c, "out of memory");
 	return r;
 }
 
@@ -86,23 +86,23 @@ static int queue_message(struct client *c, const struct jsonw *w)
  * Queues the message written into w, or closes the client when it could
  * not be written; releases w either way. 0 or a negative errno.
  */
-static int finish(struct client *c, struct jsonw *w)
+static int finish(struct server_client *c, struct jsonw *w)
 {
 	int r = jsonw_error(w);
 
 	if (!r)
 		r = queue_message(c, w);
 	else
-		client_close(c, r == -ENOMEM ? "out of memory" : "cannot encode a message");
+		server_client_close(c, r == -ENOMEM ? "out of memory" : "cannot encode a message");
 	jsonw_release(w);
 	return r;
 }
 
-static void send_error(struct client *c, const struct command_id *id, enum command_error_class cls,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void send_error(struct server_client *c, const struct command_id *id,
+		       enum command_error_class cls, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void send_error(struct client *c, const struct command_id *id, enum command_error_class cls,
-		       const char *fmt, ...)
+static void send_error(struct server_client *c, const struct command_id *id,
+		       enum command_error_class cls, const char *fmt, ...)
 {
 	char desc[256];
 	struct jsonw w;
@@ -118,7 +118,7 @@ static void send_error(struct client *c, const struct command_id *id, enum comma
 	finish(c, &w);
 }
 
-static void send_reply(struct client *c, const struct command_id *id)
+static void send_reply(struct server_client *c, const struct command_id *id)
 {
 	struct jsonw w;
 
@@ -127,7 +127,7 @@ static void send_reply(struct client *c, const struct command_id *id)
 	finish(c, &w);
 }
 
-static void pause_reading(struct client *c)
+static void pause_reading(struct server_client *c)
 {
 	if (c->reading_paused)
 		return;
@@ -136,7 +136,7 @@ static void pause_reading(struct client *c)
 }
 
 /* Drops a snapshot under way and what it held back (the client is closing). */
-static void stream_stop(struct client *c)
+static void stream_stop(struct server_client *c)
 {
 	snapshot_unref(c->stream.snap);
 	c->stream.snap = NULL;
@@ -146,7 +146,7 @@ static void stream_stop(struct client *c)
 }
 
 /* The snapshot is all out: snapshot-end, then the events that came meanwhile. */
-static void stream_end(struct client *c)
+static void stream_end(struct server_client *c)
 {
 	uint64_t seq = snapshot_seq(c->stream.snap);
 	struct evbuffer *held = c->stream.held;
@@ -158,12 +158,12 @@ static void stream_end(struct client *c)
 	jsonw_init(&w);
 	message_snapshot_end(&w, seq);
 	if (finish(c, &w) == 0 && evbuffer_add_buffer(output(c), held) < 0)
-		client_close(c, "out of memory");
+		server_client_close(c, "out of memory");
 	evbuffer_free(held);
 }
 
 /* Copies the snapshot out while the output is under half the cap. */
-static void stream_pump(struct client *c)
+static void stream_pump(struct server_client *c)
 {
 	struct evbuffer *out = output(c);
 
@@ -176,22 +176,22 @@ static void stream_pump(struct client *c)
 		n = snapshot_copy_lines(c->stream.snap, &c->stream.offset, out,
 					stream_chunk(c) - queued);
 		if (n < 0)
-			client_close(c, "out of memory");
+			server_client_close(c, "out of memory");
 		else if (n == 0)
 			stream_end(c);
 	}
 }
 
 /* Sends snap (the reference is the client's now), lost events being repaired by it. */
-static void stream_start(struct client *c, struct snapshot *snap)
+static void stream_start(struct server_client *c, struct snapshot *snap)
 {
 	c->stream.held = evbuffer_new();
 	if (!c->stream.held) {
 		snapshot_unref(snap);
-		client_close(c, "out of memory");
+		server_client_close(c, "out of memory");
 		return;
 	}
-	client_flush_run(c);
+	server_client_flush_run(c);
 	c->stream.snap = snap;
 	c->stream.offset = 0;
 	c->lost.count = 0;
@@ -199,7 +199,7 @@ static void stream_start(struct client *c, struct snapshot *snap)
 	stream_pump(c);
 }
 
-static void do_subscribe(struct client *c, struct command *cmd)
+static void do_subscribe(struct server_client *c, struct command *cmd)
 {
 	struct snapshot *snapshot = NULL;
 	int r;
@@ -224,7 +224,7 @@ static void do_subscribe(struct client *c, struct command *cmd)
 		snapshot_unref(snapshot);
 }
 
-static void do_unsubscribe(struct client *c, struct command *cmd)
+static void do_unsubscribe(struct server_client *c, struct command *cmd)
 {
 	c->subscribed = false;
 	command_filter_release(&c->filter);
@@ -234,7 +234,7 @@ static void do_unsubscribe(struct client *c, struct command *cmd)
 }
 
 /* Replies through an engine query that writes into the open reply map. */
-static void do_query(struct client *c, struct command *cmd)
+static void do_query(struct server_client *c, struct command *cmd)
 {
 	const struct server_engine_ops *ops = c->host->ops;
 	void *engine = c->host->engine;
@@ -244,7 +244,7 @@ static void do_query(struct client *c, struct command *cmd)
 	/* Out of memory before a word: closed, as for any message we cannot make. */
 	if (jsonw_init(&w) < 0) {
 		jsonw_release(&w);
-		client_close(c, "out of memory");
+		server_client_close(c, "out of memory");
 		return;
 	}
 	message_reply_open(&w, &cmd->id);
@@ -279,7 +279,7 @@ static void do_query(struct client *c, struct command *cmd)
 	jsonw_release(&w);
 }
 
-static void dispatch(struct client *c, struct command *cmd)
+static void dispatch(struct server_client *c, struct command *cmd)
 {
 	switch (cmd->kind) {
 	case COMMAND_PING:
@@ -299,7 +299,7 @@ static void dispatch(struct client *c, struct command *cmd)
 	}
 }
 
-static void handle_line(struct client *c, const char *line, size_t len)
+static void handle_line(struct server_client *c, const char *line, size_t len)
 {
 	struct command_error err;
 	struct command cmd;
@@ -326,7 +326,7 @@ static void handle_line(struct client *c, const char *line, size_t len)
 }
 
 /* Stops reading and closes once the output is flushed (or after CLOSE_FLUSH_MS). */
-static void begin_closing(struct client *c, const char *why)
+static void begin_closing(struct server_client *c, const char *why)
 {
 	if (c->state != CLIENT_OPEN)
 		return;
@@ -336,11 +336,11 @@ static void begin_closing(struct client *c, const char *why)
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	set_write_timeout(c, CLOSE_FLUSH_MS);
-	if (client_output_length(c) == 0)
-		client_close(c, why);
+	if (server_client_output_length(c) == 0)
+		server_client_close(c, why);
 }
 
-static void line_too_long(struct client *c)
+static void line_too_long(struct server_client *c)
 {
 	send_error(c, NULL, COMMAND_ERROR_LINE_TOO_LONG, "a line is longer than %d bytes; closing",
 		   XGM_MAX_CLIENT_LINE);
@@ -354,7 +354,7 @@ static void line_too_long(struct client *c)
  * sending commands without reading. They wait while a snapshot is under
  * way too, so that no reply comes between it and its snapshot-end.
  */
-static void process_input(struct client *c)
+static void process_input(struct server_client *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
@@ -362,7 +362,7 @@ static void process_input(struct client *c)
 		struct evbuffer_ptr eol;
 		size_t len, n = evbuffer_get_length(in);
 
-		if (c->stream.snap || client_output_length(c) >= output_cap(c)) {
+		if (c->stream.snap || server_client_output_length(c) >= output_cap(c)) {
 			pause_reading(c);
 			return;
 		}
@@ -390,7 +390,7 @@ static void process_input(struct client *c)
 }
 
 /* Output drained below half the cap: report a loss, and repair it with a snapshot. */
-static void recover(struct client *c)
+static void recover(struct server_client *c)
 {
 	struct snapshot *snapshot;
 	struct jsonw w;
@@ -423,11 +423,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
 /* Called after a write once the output is at or below the low watermark (half the cap). */
 static void write_cb(struct bufferevent *bev, void *arg)
 {
-	struct client *c = arg;
+	struct server_client *c = arg;
 
 	if (c->state == CLIENT_CLOSING) {
-		if (client_output_length(c) == 0)
-			client_close(c, "flushed");
+		if (server_client_output_length(c) == 0)
+			server_client_close(c, "flushed");
 		return;
 	}
 	if (c->state != CLIENT_OPEN)
@@ -436,7 +436,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	if (c->state == CLIENT_OPEN && !c->stream.snap && c->lost.count && c->subscribed)
 		recover(c);
 	if (c->state == CLIENT_OPEN && !c->stream.snap && c->reading_paused &&
-	    client_output_length(c) < output_cap(c)) {
+	    server_client_output_length(c) < output_cap(c)) {
 		c->reading_paused = false;
 		if (!c->read_eof)
 			bufferevent_enable(c->bev, EV_READ);
@@ -446,7 +446,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct client *c = arg;
+	struct server_client *c = arg;
 
 	if (what & BEV_EVENT_EOF) {
 		/* Replies to what was sent before the EOF still go out. */
@@ -456,15 +456,15 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		if (c->state == CLIENT_OPEN) {
 			c->host->stats->clients_stalled++;
 			log_info("client %lu: no progress for %u ms with %zu bytes queued, disconnecting",
-				 c->serial, c->host->cfg->stall_timeout_ms, client_output_length(c));
+				 c->serial, c->host->cfg->stall_timeout_ms, server_client_output_length(c));
 		}
-		client_close(c, "write timeout");
+		server_client_close(c, "write timeout");
 	} else if (what & BEV_EVENT_ERROR) {
-		client_close(c, strerror(EVUTIL_SOCKET_ERROR()));
+		server_client_close(c, strerror(EVUTIL_SOCKET_ERROR()));
 	}
 }
 
-void client_reconfigure(struct client *c)
+void server_client_reconfigure(struct server_client *c)
 {
 	if (c->state != CLIENT_OPEN)
 		return;
@@ -472,11 +472,12 @@ void client_reconfigure(struct client *c)
 	set_write_timeout(c, c->host->cfg->stall_timeout_ms);
 }
 
-struct client *client_new(const struct client_host *host, evutil_socket_t fd, unsigned long serial)
+struct server_client *server_client_new(const struct client_host *host, evutil_socket_t fd,
+					unsigned long serial)
 {
 	struct ucred cred = { .pid = 0 };
 	socklen_t cred_len = sizeof(cred);
-	struct client *c;
+	struct server_client *c;
 	struct jsonw w;
 
 	c = calloc(1, sizeof(*c));
@@ -497,7 +498,7 @@ struct client *client_new(const struct client_host *host, evutil_socket_t fd, un
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	/* Never hold more than one line past the cap: the cap check needs no more. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, XGM_MAX_CLIENT_LINE + 1);
-	client_reconfigure(c);
+	server_client_reconfigure(c);
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0)
 		goto fail;
 	jsonw_init(&w);
@@ -521,7 +522,7 @@ fail:
 	return NULL;
 }
 
-void client_flush_run(struct client *c)
+void server_client_flush_run(struct server_client *c)
 {
 	struct out_block *b = c->run.block;
 
@@ -530,11 +531,11 @@ void client_flush_run(struct client *c)
 	c->run.block = NULL;
 	if (c->state == CLIENT_OPEN &&
 	    out_block_queue(output(c), b, c->run.start, c->run.end - c->run.start) < 0)
-		client_close(c, "out of memory");
+		server_client_close(c, "out of memory");
 }
 
 /* Queues or extends the run with one line; 0 or -ENOMEM. */
-static int add_to_run(struct client *c, struct out_block *block, size_t offset, size_t len)
+static int add_to_run(struct server_client *c, struct out_block *block, size_t offset, size_t len)
 {
 	/* Behind a snapshot under way, an event waits for its snapshot-end: no run then. */
 	if (c->stream.snap)
@@ -543,7 +544,7 @@ static int add_to_run(struct client *c, struct out_block *block, size_t offset, 
 		c->run.end += len;
 		return 0;
 	}
-	client_flush_run(c);
+	server_client_flush_run(c);
 	if (c->state != CLIENT_OPEN)
 		return -ENOMEM;
 	c->run.block = block;
@@ -552,14 +553,14 @@ static int add_to_run(struct client *c, struct out_block *block, size_t offset, 
 	return 0;
 }
 
-void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, uint64_t seq,
-		    struct out_block *block, size_t offset, size_t len)
+void server_client_publish(struct server_client *c, unsigned int domid, enum xgm_event kind,
+			   uint64_t seq, struct out_block *block, size_t offset, size_t len)
 {
 	size_t queued, cap;
 
 	if (c->state != CLIENT_OPEN || !c->subscribed || !command_filter_match(&c->filter, domid, kind))
 		return;
-	queued = c->stream.snap ? evbuffer_get_length(c->stream.held) : client_output_length(c);
+	queued = c->stream.snap ? evbuffer_get_length(c->stream.held) : server_client_output_length(c);
 	cap = c->stream.snap ? stream_chunk(c) : output_cap(c);
 	/* Once dropping, keep dropping until recovery: a gap must be reported, never silent. */
 	if (block && c->lost.count == 0 && queued < cap && add_to_run(c, block, offset, len) == 0) {
@@ -570,7 +571,7 @@ void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, u
 		return;
 	if (c->lost.count == 0) {
 		log_info("client %lu: %zu bytes queued, dropping events until it catches up",
-			 c->serial, client_output_length(c));
+			 c->serial, server_client_output_length(c));
 		c->lost.first_seq = seq;
 		/*
 		 * Lost with nothing queued (an event that could not be encoded):
@@ -585,7 +586,7 @@ void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, u
 	c->host->stats->events_dropped++;
 }
 
-void client_bye(struct client *c, const char *reason)
+void server_client_bye(struct server_client *c, const char *reason)
 {
 	struct jsonw w;
 
@@ -597,7 +598,7 @@ void client_bye(struct client *c, const char *reason)
 		begin_closing(c, reason);
 }
 
-void client_close(struct client *c, const char *why)
+void server_client_close(struct server_client *c, const char *why)
 {
 	if (c->state == CLIENT_CLOSED)
 		return;
@@ -610,7 +611,7 @@ void client_close(struct client *c, const char *why)
 	c->host->closed(c->host->arg, c);
 }
 
-void client_free(struct client *c)
+void server_client_free(struct server_client *c)
 {
 	if (!c)
 		return;

@@ -17,7 +17,7 @@
 #include "server/outblock.h"
 #include "server/server.h"
 
-struct client;
+struct server_client;
 
 /* What a client needs from its server; owned by the server, outlives its clients. */
 struct client_host {
@@ -36,21 +36,21 @@ struct client_host {
 	void (*write_stats)(void *arg, struct jsonw *w);
 	/*
 	 * The client is finished: no callback of it runs again. The server
-	 * unlinks it and calls client_free() later, from the loop, never
+	 * unlinks it and calls server_client_free() later, from the loop, never
 	 * from inside this call.
 	 */
-	void (*closed)(void *arg, struct client *c);
+	void (*closed)(void *arg, struct server_client *c);
 	void *arg;
 };
 
 enum client_state {
 	CLIENT_OPEN,
 	CLIENT_CLOSING,		/* flushing a last message (error, bye), then closed */
-	CLIENT_CLOSED,		/* waiting for client_free() */
+	CLIENT_CLOSED,		/* waiting for server_client_free() */
 };
 
-struct client {
-	TAILQ_ENTRY(client) link;	/* in the server's live or dead list */
+struct server_client {
+	TAILQ_ENTRY(server_client) link;	/* in the server's live or dead list */
 	const struct client_host *host;
 	struct bufferevent *bev;
 	unsigned long serial;		/* for log lines */
@@ -89,7 +89,8 @@ struct client {
  * Serves fd (a connected, non-blocking socket; owned from now on, even on
  * failure) and sends hello. NULL on ENOMEM.
  */
-struct client *client_new(const struct client_host *host, evutil_socket_t fd, unsigned long serial);
+struct server_client *server_client_new(const struct client_host *host, evutil_socket_t fd,
+					unsigned long serial);
 
 /*
  * Queues one published event if it matches, or counts it as lost past the
@@ -97,25 +98,25 @@ struct client *client_new(const struct client_host *host, evutil_socket_t fd, un
  * The line is bytes [offset, offset + len) of block: it extends the
  * client's run when it follows the run's end, else the run is queued and
  * a new one starts. The run is queued before anything else is written to
- * the client, and by client_flush_run() before its block changes.
+ * the client, and by server_client_flush_run() before its block changes.
  */
-void client_publish(struct client *c, unsigned int domid, enum xgm_event kind, uint64_t seq,
-		    struct out_block *block, size_t offset, size_t len);
+void server_client_publish(struct server_client *c, unsigned int domid, enum xgm_event kind,
+			   uint64_t seq, struct out_block *block, size_t offset, size_t len);
 
-/* Queues the client's run of published lines, if any (see client_publish()). */
-void client_flush_run(struct client *c);
+/* Queues the client's run of published lines, if any (see server_client_publish()). */
+void server_client_flush_run(struct server_client *c);
 
 /* Queues {"type":"bye","reason":reason} and stops reading and sending events. */
-void client_bye(struct client *c, const char *reason);
+void server_client_bye(struct server_client *c, const char *reason);
 
 /* Closes the connection now; the host's closed() is called. */
-void client_close(struct client *c, const char *why);
+void server_client_close(struct server_client *c, const char *why);
 
 /* Applies the host's current cfg (cap, stall timeout) to this connection. */
-void client_reconfigure(struct client *c);
+void server_client_reconfigure(struct server_client *c);
 
 /* Bytes queued to the client: its output, and events held behind a snapshot. */
-size_t client_output_length(const struct client *c);
+size_t server_client_output_length(const struct server_client *c);
 
 /* Frees a closed client (or any client, when the whole server goes away). NULL is fine. */
-void client_free(struct client *c);
+void server_client_free(struct server_client *c);

@@ -39,7 +39,7 @@
 /* At most one "refusing a client" line this often, with a count of the others. */
 #define REFUSAL_LOG_INTERVAL_MS 10000
 
-TAILQ_HEAD(client_list, client);
+TAILQ_HEAD(client_list, server_client);
 
 struct server {
 	struct event_base *base;
@@ -160,12 +160,12 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
 	size_t freed = 0;
-	struct client *c;
+	struct server_client *c;
 
 	while ((c = TAILQ_FIRST(&s->dead))) {
 		TAILQ_REMOVE(&s->dead, c, link);
-		freed += client_output_length(c);
-		client_free(c);
+		freed += server_client_output_length(c);
+		server_client_free(c);
 	}
 	/*
 	 * Stalled subscribers leave their queues' chains scattered over the
@@ -176,7 +176,7 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 		malloc_trim(0);
 }
 
-static void client_closed(void *arg, struct client *c)
+static void client_closed(void *arg, struct server_client *c)
 {
 	struct server *s = arg;
 
@@ -189,14 +189,14 @@ static void client_closed(void *arg, struct client *c)
 /* Queues every client's run and lets go of the block they are runs of. */
 static void seal_block(struct server *s)
 {
-	struct client *c, *next;
+	struct server_client *c, *next;
 
 	if (!s->block)
 		return;
 	/* A client that cannot queue its run is closed, which unlinks it. */
 	for (c = TAILQ_FIRST(&s->clients); c; c = next) {
 		next = TAILQ_NEXT(c, link);
-		client_flush_run(c);
+		server_client_flush_run(c);
 	}
 	out_block_unref(s->block);
 	s->block = NULL;
@@ -254,16 +254,16 @@ const char *server_instance(const struct server *s)
 
 void server_reconfigure(struct server *s, const struct server_config *cfg)
 {
-	struct client *c;
+	struct server_client *c;
 
 	apply_config(s, cfg);
 	TAILQ_FOREACH(c, &s->clients, link)
-		client_reconfigure(c);
+		server_client_reconfigure(c);
 }
 
 void server_get_stats(const struct server *s, struct server_stats *ret)
 {
-	const struct client *c;
+	const struct server_client *c;
 
 	*ret = s->stats;
 	ret->clients = s->n_clients;
@@ -272,7 +272,7 @@ void server_get_stats(const struct server *s, struct server_stats *ret)
 	TAILQ_FOREACH(c, &s->clients, link) {
 		if (c->state == CLIENT_OPEN && c->subscribed)
 			ret->subscribers++;
-		ret->output_queued += client_output_length(c);
+		ret->output_queued += server_client_output_length(c);
 	}
 }
 
@@ -318,8 +318,8 @@ static void reject(struct server *s, evutil_socket_t fd)
 static void close_hung_up(struct server *s)
 {
 	struct pollfd *fds = calloc(s->n_clients, sizeof(*fds));
-	struct client **who = calloc(s->n_clients, sizeof(*who));
-	struct client *c;
+	struct server_client **who = calloc(s->n_clients, sizeof(*who));
+	struct server_client *c;
 	nfds_t n = 0;
 
 	if (fds && who) {
@@ -330,7 +330,7 @@ static void close_hung_up(struct server *s)
 		if (poll(fds, n, 0) > 0)
 			for (nfds_t i = 0; i < n; i++)
 				if (fds[i].revents & (POLLHUP | POLLERR))
-					client_close(who[i], "hung up");
+					server_client_close(who[i], "hung up");
 	}
 	free(fds);
 	free(who);
@@ -346,7 +346,7 @@ static void close_hung_up(struct server *s)
  */
 static void admit(struct server *s, int fd, bool *sweep_due)
 {
-	struct client *c;
+	struct server_client *c;
 
 	/* Not a half-close: a client may shut its side and still read its replies. */
 	if (peer_gone(fd, false)) {
@@ -362,7 +362,7 @@ static void admit(struct server *s, int fd, bool *sweep_due)
 		reject(s, fd);
 		return;
 	}
-	c = client_new(&s->host, fd, ++s->next_serial);
+	c = server_client_new(&s->host, fd, ++s->next_serial);
 	if (!c) {
 		log_warning("cannot serve a new client: out of memory");
 		return;
@@ -597,7 +597,7 @@ void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, u
 {
 	struct out_block *block = NULL;
 	size_t offset = 0, line_len = 0;
-	struct client *c, *next;
+	struct server_client *c, *next;
 
 	if (s->shut_down)
 		return;
@@ -610,7 +610,7 @@ void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, u
 	/* A client whose run cannot be queued is closed, which unlinks it. */
 	for (c = TAILQ_FIRST(&s->clients); c; c = next) {
 		next = TAILQ_NEXT(c, link);
-		client_publish(c, domid, kind, seq, block, offset, line_len);
+		server_client_publish(c, domid, kind, seq, block, offset, line_len);
 	}
 }
 
@@ -619,7 +619,7 @@ void server_publish(struct server *s, unsigned int domid, enum xgm_event kind, u
  * send later, -errno when the client is gone. The bufferevent keeps the
  * front of its output frozen against outside draining; thaw it meanwhile.
  */
-static int send_queued(struct client *c)
+static int send_queued(struct server_client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	int fd = bufferevent_getfd(c->bev), r = 0;
@@ -651,15 +651,15 @@ static void flush_all(struct server *s)
 {
 	int64_t deadline = monotonic_ms() + s->cfg.shutdown_flush_ms;
 	struct pollfd *fds = calloc(s->n_clients ? s->n_clients : 1, sizeof(*fds));
-	struct client **who = calloc(s->n_clients ? s->n_clients : 1, sizeof(*who));
+	struct server_client **who = calloc(s->n_clients ? s->n_clients : 1, sizeof(*who));
 
 	while (fds && who) {
 		int64_t left = deadline - monotonic_ms();
-		struct client *c;
+		struct server_client *c;
 		nfds_t n = 0;
 
 		TAILQ_FOREACH(c, &s->clients, link) {
-			if (c->state == CLIENT_CLOSED || client_output_length(c) == 0)
+			if (c->state == CLIENT_CLOSED || server_client_output_length(c) == 0)
 				continue;
 			fds[n] = (struct pollfd){ .fd = bufferevent_getfd(c->bev), .events = POLLOUT };
 			who[n++] = c;
@@ -670,7 +670,7 @@ static void flush_all(struct server *s)
 			break;
 		for (nfds_t i = 0; i < n; i++)
 			if (fds[i].revents && send_queued(who[i]) < 0)
-				client_close(who[i], "gone during shutdown");
+				server_client_close(who[i], "gone during shutdown");
 	}
 	free(fds);
 	free(who);
@@ -678,7 +678,7 @@ static void flush_all(struct server *s)
 
 void server_shutdown(struct server *s)
 {
-	struct client *c, *next;
+	struct server_client *c, *next;
 
 	if (s->shut_down)
 		return;
@@ -686,23 +686,23 @@ void server_shutdown(struct server *s)
 	stop_listening(s);
 	for (c = TAILQ_FIRST(&s->clients); c; c = next) {
 		next = TAILQ_NEXT(c, link);
-		client_bye(c, "shutdown");
+		server_client_bye(c, "shutdown");
 	}
 	flush_all(s);
 	while ((c = TAILQ_FIRST(&s->clients)))
-		client_close(c, "shutdown");
+		server_client_close(c, "shutdown");
 }
 
 void server_free(struct server *s)
 {
-	struct client *c;
+	struct server_client *c;
 
 	if (!s)
 		return;
 	stop_listening(s);
 	while ((c = TAILQ_FIRST(&s->clients))) {
 		TAILQ_REMOVE(&s->clients, c, link);
-		client_free(c);
+		server_client_free(c);
 	}
 	reap(-1, 0, s);
 	snapshot_unref(s->snapshot_all);

@@ -1,7 +1,8 @@
 /*
  * Integration tests of the socket server in one process: a real UNIX
  * socket in a temporary directory, the server's event loop and test
- * clients taking turns, and a fake engine with canned domains.
+ * clients taking turns, and a fake engine with canned domains
+ * (testing/server-fixture.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "server/server.h"
-#include "server/fake-engine.h"
+#include "testing/server-fixture.h"
 #include "util/log.h"
 #include "xgm-config.h"
 #include "util/time.h"
@@ -33,163 +34,72 @@
 #define CAP (64 * 1024)
 #define TIMEOUT_MS 5000
 
-struct fixture {
-	struct event_base *base;
-	struct server *server;
-	struct fake_engine engine;
-	struct server_config cfg;
-	char dir[64];
-	char path[128];
-};
-
-struct conn {
-	int fd;
-	char *buf;
-	size_t len, size;
-	bool eof;
-};
-
-static void start_server(struct fixture *f)
-{
-	f->server = server_new(f->base, &f->cfg, &fake_engine_ops, &f->engine);
-	assert_non_null(f->server);
-	assert_int_equal(server_listen(f->server, f->path, 0660), 0);
-}
-
-static int setup_with(void **state, const struct server_config *cfg)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/xgm-test-server-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/xgmd.sock", f->dir);
-	f->base = event_base_new();
-	assert_non_null(f->base);
-	fake_engine_init(&f->engine);
-	f->cfg = *cfg;
-	start_server(f);
-	*state = f;
-	return 0;
-}
-
 static int setup(void **state)
 {
 	struct server_config cfg = { .max_clients = 8, .client_output_cap = CAP, .stall_timeout_ms = 0 };
 
-	return setup_with(state, &cfg);
+	*state = server_fixture_new(&cfg, 0660);
+	assert_non_null(*state);
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	server_free(f->server);
-	event_base_free(f->base);
-	unlink(f->path);
-	rmdir(f->dir);
-	free(f);
+	server_fixture_free(*state);
 	return 0;
 }
 
-/* Lets the server run whatever is ready. */
-static void pump(struct fixture *f)
-{
-	for (int i = 0; i < 4; i++)
-		event_base_loop(f->base, EVLOOP_NONBLOCK);
-}
-
-static void pump_for(struct fixture *f, int ms)
+static void pump_for(struct server_fixture *f, int ms)
 {
 	int64_t end = monotonic_ms() + ms;
 
 	while (monotonic_ms() < end) {
-		pump(f);
+		server_fixture_pump(f);
 		poll(NULL, 0, 5);
 	}
 }
 
-static struct conn *conn_open(struct fixture *f)
+/* A client of the server at path (NULL: the fixture's), the hello not read. */
+static struct client *conn_open_at(struct server_fixture *f, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct conn *c = calloc(1, sizeof(*c));
+	struct client *c = calloc(1, sizeof(*c));
 
 	assert_non_null(c);
-	strcpy(sa.sun_path, f->path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(c->fd >= 0);
-	assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(fcntl(c->fd, F_SETFL, O_NONBLOCK), 0);
-	c->size = 1 << 16;
-	c->buf = malloc(c->size);
-	assert_non_null(c->buf);
-	pump(f);
+	assert_int_equal(server_fixture_dial(f, c, path), 0);
 	return c;
 }
 
-static void conn_close(struct fixture *f, struct conn *c)
+static struct client *conn_open(struct server_fixture *f)
 {
-	close(c->fd);
-	free(c->buf);
-	free(c);
-	pump(f);
+	return conn_open_at(f, NULL);
 }
 
-/* Reads what is there without blocking; false once nothing more will come. */
-static bool conn_fill(struct conn *c)
+static void conn_close(struct server_fixture *f, struct client *c)
 {
-	for (;;) {
-		ssize_t n;
-
-		if (c->size - c->len < 4096) {
-			c->size *= 2;
-			c->buf = realloc(c->buf, c->size);
-			assert_non_null(c->buf);
-		}
-		n = recv(c->fd, c->buf + c->len, c->size - c->len, 0);
-		if (n > 0) {
-			c->len += (size_t)n;
-			continue;
-		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			c->eof = true;
-		return !c->eof;
-	}
+	client_close(c);
+	free(c);
+	server_fixture_pump(f);
 }
 
 /* The next line from the server (malloc'd, without newline), or NULL at EOF. */
-static char *conn_line(struct fixture *f, struct conn *c)
+static char *conn_line(struct server_fixture *f, struct client *c)
 {
-	int64_t deadline = monotonic_ms() + TIMEOUT_MS;
+	size_t n;
+	char *line = client_line(c, TIMEOUT_MS, &n), *copy;
 
-	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
-
-		if (nl) {
-			size_t n = (size_t)(nl - c->buf);
-			char *line = strndup(c->buf, n);
-
-			assert_non_null(line);
-			assert_int_equal(strlen(line), n);
-			memmove(c->buf, nl + 1, c->len - n - 1);
-			c->len -= n + 1;
-			return line;
-		}
-		if (c->eof) {
-			assert_int_equal(c->len, 0);	/* every message ends with a newline */
-			return NULL;
-		}
-		pump(f);
-		conn_fill(c);
-		if (!memchr(c->buf, '\n', c->len) && !c->eof) {
-			if (monotonic_ms() > deadline)
-				fail_msg("no line from the server within %d ms", TIMEOUT_MS);
-			poll(NULL, 0, 1);
-		}
+	if (!line) {
+		if (!c->eof)
+			fail_msg("no line from the server within %d ms", TIMEOUT_MS);
+		assert_int_equal(client_pending(c), 0);	/* every message ends with a newline */
+		return NULL;
 	}
+	copy = strdup(line);
+	assert_non_null(copy);
+	assert_int_equal(strlen(copy), n);
+	return copy;
 }
 
-static yajl_val conn_json(struct fixture *f, struct conn *c)
+static yajl_val conn_json(struct server_fixture *f, struct client *c)
 {
 	char err[128];
 	char *line = conn_line(f, c);
@@ -204,31 +114,17 @@ static yajl_val conn_json(struct fixture *f, struct conn *c)
 	return v;
 }
 
-static void conn_send_bytes(struct fixture *f, struct conn *c, const char *s, size_t len)
+static void conn_send_bytes(struct server_fixture *f, struct client *c, const char *s, size_t len)
 {
-	int64_t deadline = monotonic_ms() + TIMEOUT_MS;
-
-	while (len) {
-		ssize_t n = send(c->fd, s, len, MSG_NOSIGNAL);
-
-		if (n > 0) {
-			s += n;
-			len -= (size_t)n;
-		} else {
-			assert_true(errno == EAGAIN);
-			assert_true(monotonic_ms() < deadline);
-			pump(f);
-		}
-	}
-	pump(f);
+	assert_int_equal(client_send_bytes(c, s, len), 0);
 }
 
-static void conn_send(struct fixture *f, struct conn *c, const char *s)
+static void conn_send(struct server_fixture *f, struct client *c, const char *s)
 {
 	conn_send_bytes(f, c, s, strlen(s));
 }
 
-static void conn_expect_eof(struct fixture *f, struct conn *c)
+static void conn_expect_eof(struct server_fixture *f, struct client *c)
 {
 	char *line = conn_line(f, c);
 
@@ -236,32 +132,22 @@ static void conn_expect_eof(struct fixture *f, struct conn *c)
 		fail_msg("expected the server to close, got %s", line);
 }
 
-/* Field access by path ("a", "b"): */
-static yajl_val field(yajl_val v, const char *a, const char *b)
-{
-	const char *path[] = { a, b, NULL };
-
-	return yajl_tree_get(v, path, yajl_t_any);
-}
-
 static void assert_str(yajl_val v, const char *a, const char *b, const char *expect)
 {
-	yajl_val x = field(v, a, b);
+	const char *s = json_str(v, a, b);
 
-	if (!YAJL_IS_STRING(x) || strcmp(x->u.string, expect))
+	if (!s || strcmp(s, expect))
 		fail_msg("%s%s%s: expected \"%s\"", a, b ? "." : "", b ? b : "", expect);
 }
 
 static const char *type_of(yajl_val v)
 {
-	yajl_val x = field(v, "type", NULL);
-
-	return YAJL_IS_STRING(x) ? x->u.string : "";
+	return json_str(v, "type", NULL) ?: "";
 }
 
 static long long get_int(yajl_val v, const char *a, const char *b)
 {
-	yajl_val x = field(v, a, b);
+	yajl_val x = json_get(v, a, b);
 
 	if (!YAJL_IS_INTEGER(x))
 		fail_msg("%s%s%s: not an integer", a, b ? "." : "", b ? b : "");
@@ -269,7 +155,7 @@ static long long get_int(yajl_val v, const char *a, const char *b)
 }
 
 /* Reads one message and checks its type (and, for replies and errors, its id). */
-static yajl_val expect(struct fixture *f, struct conn *c, const char *type)
+static yajl_val expect(struct server_fixture *f, struct client *c, const char *type)
 {
 	yajl_val v = conn_json(f, c);
 
@@ -277,35 +163,35 @@ static yajl_val expect(struct fixture *f, struct conn *c, const char *type)
 	return v;
 }
 
-static void expect_free(struct fixture *f, struct conn *c, const char *type)
+static void expect_free(struct server_fixture *f, struct client *c, const char *type)
 {
 	yajl_tree_free(expect(f, c, type));
 }
 
-static void expect_error(struct fixture *f, struct conn *c, const char *cls, long long id)
+static void expect_error(struct server_fixture *f, struct client *c, const char *cls, long long id)
 {
 	yajl_val v = expect(f, c, "error");
 
 	assert_str(v, "error", "class", cls);
-	assert_true(YAJL_IS_STRING(field(v, "error", "desc")));
+	assert_true(YAJL_IS_STRING(json_get(v, "error", "desc")));
 	if (id < 0)
-		assert_true(YAJL_IS_NULL(field(v, "id", NULL)));
+		assert_true(YAJL_IS_NULL(json_get(v, "id", NULL)));
 	else
 		assert_int_equal(get_int(v, "id", NULL), id);
 	yajl_tree_free(v);
 }
 
-static void expect_reply(struct fixture *f, struct conn *c, long long id)
+static void expect_reply(struct server_fixture *f, struct client *c, long long id)
 {
 	yajl_val v = expect(f, c, "reply");
 
 	assert_int_equal(get_int(v, "id", NULL), id);
-	assert_true(YAJL_IS_TRUE(field(v, "ok", NULL)));
+	assert_true(YAJL_IS_TRUE(json_get(v, "ok", NULL)));
 	yajl_tree_free(v);
 }
 
 /* An event; returns its seq and checks domain and kind. */
-static long long expect_event(struct fixture *f, struct conn *c, unsigned int domid, const char *kind)
+static long long expect_event(struct server_fixture *f, struct client *c, unsigned int domid, const char *kind)
 {
 	yajl_val v = expect(f, c, "event");
 	long long seq = get_int(v, "seq", NULL);
@@ -316,9 +202,9 @@ static long long expect_event(struct fixture *f, struct conn *c, unsigned int do
 	return seq;
 }
 
-static struct conn *conn_open_hello(struct fixture *f)
+static struct client *conn_open_hello(struct server_fixture *f)
 {
-	struct conn *c = conn_open(f);
+	struct client *c = conn_open(f);
 
 	expect_free(f, c, "hello");
 	return c;
@@ -329,7 +215,7 @@ static struct conn *conn_open_hello(struct fixture *f)
  * reply, the snapshot (which must hold n_snapshot domains) and its end.
  */
 /* Reads snapshot lines up to snapshot-end, each and the end at seq; returns how many. */
-static int read_snapshot(struct fixture *f, struct conn *c, long long seq)
+static int read_snapshot(struct server_fixture *f, struct client *c, long long seq)
 {
 	yajl_val v;
 	int n = 0;
@@ -348,7 +234,7 @@ static int read_snapshot(struct fixture *f, struct conn *c, long long seq)
 	return n;
 }
 
-static long long subscribe(struct fixture *f, struct conn *c, const char *filter, int n_snapshot)
+static long long subscribe(struct server_fixture *f, struct client *c, const char *filter, int n_snapshot)
 {
 	char cmd[256];
 
@@ -361,7 +247,7 @@ static long long subscribe(struct fixture *f, struct conn *c, const char *filter
 }
 
 /* A ping round trip: proves that nothing else was queued before its reply. */
-static void sync_ping(struct fixture *f, struct conn *c, long long id)
+static void sync_ping(struct server_fixture *f, struct client *c, long long id)
 {
 	char cmd[64];
 
@@ -372,8 +258,8 @@ static void sync_ping(struct fixture *f, struct conn *c, long long id)
 
 static void test_hello(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c;
+	struct server_fixture *f = *state;
+	struct client *c;
 	yajl_val v;
 
 	f->engine.seq = 41;
@@ -391,8 +277,8 @@ static void test_hello(void **state)
 
 static void test_ping(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	yajl_val v;
 
 	sync_ping(f, c, 1);
@@ -401,7 +287,7 @@ static void test_ping(void **state)
 	assert_str(v, "id", NULL, "abc");
 	yajl_tree_free(v);
 	v = expect(f, c, "reply");
-	assert_true(YAJL_IS_NULL(field(v, "id", NULL)));
+	assert_true(YAJL_IS_NULL(json_get(v, "id", NULL)));
 	yajl_tree_free(v);
 	/* Blank lines got no answer: the next message is this reply. */
 	sync_ping(f, c, 2);
@@ -412,8 +298,8 @@ static void test_ping(void **state)
 static void test_id_verbatim(void **state)
 {
 	static const char *const ids[] = { "\"\\ud800\"", "\"\\u00E9\\/\"", "-0", "\"\\udfff\\ud800x\"" };
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	char cmd[128], expect_reply[128], expect_error[160], *line;
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -435,8 +321,8 @@ static void test_id_verbatim(void **state)
 
 static void test_subscribe(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	long long end;
 
 	f->engine.seq = 10;
@@ -462,8 +348,8 @@ static void test_subscribe(void **state)
 
 static void test_fan_out(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *all = conn_open_hello(f), *seven = conn_open_hello(f), *none = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *all = conn_open_hello(f), *seven = conn_open_hello(f), *none = conn_open_hello(f);
 	struct server_stats st;
 
 	subscribe(f, all, NULL, 3);
@@ -490,8 +376,8 @@ static void test_fan_out(void **state)
 /* A snapshot holds the known domains the filter names, in order, and no others. */
 static void test_snapshot_filter(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 
 	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"domains\":[7,0,99]}}\n");
 	expect_reply(f, c, 1);
@@ -503,8 +389,8 @@ static void test_snapshot_filter(void **state)
 
 static void test_resubscribe_replaces(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 
 	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"domains\":[5]},\"snapshot\":false}\n");
 	expect_reply(f, c, 1);
@@ -522,8 +408,8 @@ static void test_resubscribe_replaces(void **state)
 
 static void test_queries(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	yajl_val v, domains;
 
 	conn_send(f, c, "{\"cmd\":\"get\",\"id\":1,\"domain\":5}\n");
@@ -531,7 +417,7 @@ static void test_queries(void **state)
 	assert_int_equal(get_int(v, "id", NULL), 1);
 	assert_int_equal(get_int(v, "domain", "id"), 5);
 	assert_str(v, "domain", "name", "web01");
-	assert_true(YAJL_IS_OBJECT(field(v, "data", NULL)));
+	assert_true(YAJL_IS_OBJECT(json_get(v, "data", NULL)));
 	yajl_tree_free(v);
 
 	conn_send(f, c, "{\"cmd\":\"get\",\"id\":2,\"domain\":6}\n");
@@ -539,7 +425,7 @@ static void test_queries(void **state)
 
 	conn_send(f, c, "{\"cmd\":\"list\",\"id\":3}\n");
 	v = expect(f, c, "reply");
-	domains = field(v, "domains", NULL);
+	domains = json_get(v, "domains", NULL);
 	assert_true(YAJL_IS_ARRAY(domains));
 	assert_int_equal(domains->u.array.len, 3);
 	yajl_tree_free(v);
@@ -557,8 +443,8 @@ static void test_queries(void **state)
 
 static void test_malformed(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	static const char nul_line[] = "{\"cmd\":\"ping\",\0\"id\":1}\n";
 
 	conn_send(f, c, "garbage\n");
@@ -594,8 +480,8 @@ static void test_malformed(void **state)
 
 static void test_line_too_long(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	size_t n = XGM_MAX_CLIENT_LINE + 100;
 	char *big = malloc(n);
 
@@ -628,8 +514,8 @@ static void test_line_too_long(void **state)
  */
 static void test_slow_subscriber(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	size_t line_len = 0, published = 0;
 	long long seq, expect_seq, lost_count, first, last, end;
 	struct server_stats st;
@@ -639,7 +525,7 @@ static void test_slow_subscriber(void **state)
 	while (published < 8u * 1024 * 1024) {
 		line_len = fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 1000);
 		published += line_len;
-		pump(f);
+		server_fixture_pump(f);
 		server_get_stats(f->server, &st);
 		assert_true(st.output_queued <= CAP + line_len);
 	}
@@ -684,8 +570,8 @@ static void test_slow_subscriber(void **state)
 /* Subscribers that need every domain at the same seq share one snapshot; a filtered one has its own. */
 static void test_snapshot_shared(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c[4];
+	struct server_fixture *f = *state;
+	struct client *c[4];
 	struct server_stats st;
 	unsigned int before = f->engine.snapshots;
 
@@ -724,8 +610,8 @@ static void test_snapshot_shared(void **state)
 static void test_snapshot_streamed(void **state)
 {
 	enum { REPEAT = 200, PAD = 2000 };
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	struct server_stats st;
 	size_t line = 0, max_queued = 0;
 	long long end;
@@ -735,13 +621,13 @@ static void test_snapshot_streamed(void **state)
 	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":100}\n");
 	conn_send(f, c, "{\"cmd\":\"ping\",\"id\":101}\n");
 	for (int i = 0; i < 50; i++) {
-		pump(f);
+		server_fixture_pump(f);
 		server_get_stats(f->server, &st);
 		if (st.output_queued > max_queued)
 			max_queued = st.output_queued;
 	}
 	line = fake_engine_publish(&f->engine, f->server, 7, XGM_EVENT_DOMAIN_GONE, 0);
-	pump(f);
+	server_fixture_pump(f);
 	server_get_stats(f->server, &st);
 	assert_int_equal(st.snapshots, 0);	/* not read: not all out */
 	/* Half the cap of snapshot lines, a line more, the reply, the held event. */
@@ -764,8 +650,8 @@ static void test_snapshot_streamed(void **state)
 /* An event the engine could not encode is lost for its subscribers, never a silent gap. */
 static void test_unencoded_event(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	struct server_stats st;
 	long long seq;
 	yajl_val v;
@@ -773,7 +659,7 @@ static void test_unencoded_event(void **state)
 	subscribe(f, c, NULL, 3);
 	seq = (long long)++f->engine.seq;
 	server_publish(f->server, 5, XGM_EVENT_DOMAIN_METRICS, (uint64_t)seq, NULL, 0);
-	pump(f);
+	server_fixture_pump(f);
 	v = expect(f, c, "lost");
 	assert_int_equal(get_int(v, "count", NULL), 1);
 	assert_int_equal(get_int(v, "first_seq", NULL), seq);
@@ -825,21 +711,23 @@ static void test_stalled_subscribers_memory(void **state)
 {
 	enum { N = 40 };
 	static const size_t pads[] = { 0, 450, 9000 };	/* ~150 B, ~550 B, ~9 KiB lines */
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct server_config cfg = f->cfg;
-	struct conn *subs[N];
+	struct client *subs[N];
 	struct server_stats st;
 
 	cfg.max_clients = N + 1;
 	server_reconfigure(f->server, &cfg);
 	for (size_t p = 0; p < sizeof(pads) / sizeof(pads[0]); p++) {
-		size_t before, peak, after, line = 0;
+		size_t base, before, peak, after, line = 0;
 
+		/* Before the subscribers came: what must be back once they are gone. */
+		base = heap_in_use();
 		for (int i = 0; i < N; i++) {
 			subs[i] = conn_open_hello(f);
 			subscribe(f, subs[i], NULL, 3);
 		}
-		pump(f);
+		server_fixture_pump(f);
 		server_get_stats(f->server, &st);
 		before = heap_in_use();
 		/* Until every one drops events: its socket and its queue are full. */
@@ -848,7 +736,7 @@ static void test_stalled_subscribers_memory(void **state)
 
 			line = fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS,
 						   pads[p]);
-			pump(f);
+			server_fixture_pump(f);
 			server_get_stats(f->server, &st);
 			if (st.events_dropped == dropped + N)
 				break;
@@ -863,12 +751,12 @@ static void test_stalled_subscribers_memory(void **state)
 		after = heap_in_use();
 		printf("# %d stalled subscribers, %zu-byte lines, cap %d: heap +%zu bytes "
 		       "(%.2f x the caps), %zd after they left\n", N, line, CAP, peak - before,
-		       (double)(peak - before) / (N * CAP), (ssize_t)(after - before));
+		       (double)(peak - before) / (N * CAP), (ssize_t)(after - base));
 		if (before == 0)
 			continue;	/* no mallinfo under this allocator */
 		/* The socket buffers hold some of it: the heap holds at most cap + 1/4 + one line. */
 		assert_true(peak - before <= N * (CAP + CAP / 4 + line));
-		assert_true(after <= before + CAP);
+		assert_true(after <= base + CAP);
 		/*
 		 * The last trim came after the last queue was freed: what was
 		 * freed later is a client's structures, not a queue (a client's
@@ -888,9 +776,9 @@ static void test_stalled_subscribers_memory(void **state)
 static void test_burst_shared(void **state)
 {
 	enum { N = 20, EVENTS = 100 };
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct server_config cfg = f->cfg;
-	struct conn *subs[N];
+	struct client *subs[N];
 	size_t before, queued, line = 0;
 
 	cfg.max_clients = N + 1;
@@ -899,7 +787,7 @@ static void test_burst_shared(void **state)
 		subs[i] = conn_open_hello(f);
 		subscribe(f, subs[i], NULL, 3);
 	}
-	pump(f);
+	server_fixture_pump(f);
 	before = heap_in_use();
 	for (int e = 0; e < EVENTS; e++)
 		line = fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 450);
@@ -929,8 +817,8 @@ static void test_burst_shared(void **state)
 /* A client that sends commands but never reads the replies is throttled, not buffered. */
 static void test_pipelined_commands(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 	static const char cmd[] = "{\"cmd\":\"list\",\"id\":7}\n";
 	size_t n = 3000, len = sizeof(cmd) - 1, got = 0;
 	char *batch = malloc(n * len), *line;
@@ -959,9 +847,9 @@ static void test_pipelined_commands(void **state)
 
 static void test_max_clients(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct server_config cfg = f->cfg;
-	struct conn *a, *b, *c;
+	struct client *a, *b, *c;
 	struct server_stats st;
 
 	cfg.max_clients = 2;
@@ -985,7 +873,7 @@ static void test_max_clients(void **state)
 }
 
 /* A connection made without waiting for the server (the backlog holds it). */
-static int connect_nowait(struct fixture *f)
+static int connect_nowait(struct server_fixture *f)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -1002,7 +890,7 @@ static int connect_nowait(struct fixture *f)
  */
 static void test_accept_batch(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct server_config cfg = f->cfg;
 	int fds[3 * SERVER_ACCEPT_BATCH];
 	struct server_stats st;
@@ -1033,10 +921,10 @@ static void test_accept_batch(void **state)
  */
 static void test_hung_up_before_limit(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct server_config cfg = f->cfg;
 	struct server_stats st;
-	struct conn *live, *c;
+	struct client *live, *c;
 	int dead[SERVER_ACCEPT_BATCH - 1];
 
 	cfg.max_clients = SERVER_ACCEPT_BATCH;
@@ -1067,10 +955,10 @@ static void test_hung_up_before_limit(void **state)
  */
 static void test_closed_in_backlog(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct server_config cfg = f->cfg;
 	struct server_stats st;
-	struct conn *live, *c;
+	struct client *live, *c;
 
 	cfg.max_clients = 2;
 	server_reconfigure(f->server, &cfg);
@@ -1091,9 +979,9 @@ static void test_closed_in_backlog(void **state)
 
 static void test_stall(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct server_config cfg = f->cfg;
-	struct conn *c;
+	struct client *c;
 	struct server_stats st;
 	char *line;
 
@@ -1104,7 +992,7 @@ static void test_stall(void **state)
 	/* More than any socket buffer: the server's writes stop making progress. */
 	for (int i = 0; i < 4000; i++) {
 		fake_engine_publish(&f->engine, f->server, 5, XGM_EVENT_DOMAIN_METRICS, 1000);
-		pump(f);
+		server_fixture_pump(f);
 	}
 	pump_for(f, 600);
 	server_get_stats(f->server, &st);
@@ -1118,8 +1006,8 @@ static void test_stall(void **state)
 
 static void test_half_close(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 
 	/* The last command needs no newline when the client ends its input. */
 	conn_send(f, c, "{\"cmd\":\"ping\",\"id\":1}\n{\"cmd\":\"ping\",\"id\":2}");
@@ -1132,8 +1020,8 @@ static void test_half_close(void **state)
 
 static void fake_engine_failure(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *c = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *c = conn_open_hello(f);
 
 	f->engine.fail_snapshot = -EIO;
 	conn_send(f, c, "{\"cmd\":\"subscribe\",\"id\":1}\n");
@@ -1148,8 +1036,8 @@ static void fake_engine_failure(void **state)
 
 static void test_shutdown(void **state)
 {
-	struct fixture *f = *state;
-	struct conn *a = conn_open_hello(f), *b = conn_open_hello(f);
+	struct server_fixture *f = *state;
+	struct client *a = conn_open_hello(f), *b = conn_open_hello(f);
 	struct stat st;
 	yajl_val v;
 
@@ -1174,7 +1062,7 @@ static void test_shutdown(void **state)
 
 static void test_listen(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct server *other;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char path[200];
@@ -1230,11 +1118,10 @@ static void test_listen(void **state)
 /* Socket activation: a socket systemd bound and passed is served as is. */
 static void test_listen_fd(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct server *other;
-	struct conn *c;
-	char saved[128];
+	struct client *c;
 	int fd;
 
 	other = server_new(f->base, &f->cfg, &fake_engine_ops, &f->engine);
@@ -1244,14 +1131,10 @@ static void test_listen_fd(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(fd, 16), 0);
 	assert_int_equal(server_listen_fd(other, fd), 0);
-	/* Talk to it through the fixture's helpers. */
-	strcpy(saved, f->path);
-	strcpy(f->path, sa.sun_path);
-	c = conn_open(f);
+	c = conn_open_at(f, sa.sun_path);
 	expect_free(f, c, "hello");
 	sync_ping(f, c, 1);
 	conn_close(f, c);
-	strcpy(f->path, saved);
 	server_free(other);
 	/* The file is systemd's: it stays. */
 	assert_int_equal(access(sa.sun_path, F_OK), 0);

@@ -1,6 +1,7 @@
 /*
  * Tests of the xgmctl binary (its path is argv[1]) against the real socket
- * server and the fake engine, run in this process: output and exit codes.
+ * server and the fake engine, run in this process (testing/server-fixture.h):
+ * output and exit codes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,21 +24,13 @@
 #include <event2/event.h>
 
 #include "server/server.h"
-#include "server/fake-engine.h"
+#include "testing/server-fixture.h"
 #include "util/log.h"
 #include "util/time.h"
 
 #define TIMEOUT_MS 10000
 
 static const char *xgmctl;
-
-struct fixture {
-	struct event_base *base;
-	struct server *server;
-	struct fake_engine engine;
-	char dir[64];
-	char path[128];
-};
 
 /* One xgmctl run: its pid, and what it wrote so far. */
 struct run {
@@ -51,19 +44,9 @@ struct run {
 static int setup_with(void **state, uint32_t max_clients)
 {
 	struct server_config cfg = { .max_clients = max_clients, .client_output_cap = 1 << 20 };
-	struct fixture *f = calloc(1, sizeof(*f));
 
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/xgm-test-xgmctl-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/xgmd.sock", f->dir);
-	f->base = event_base_new();
-	assert_non_null(f->base);
-	fake_engine_init(&f->engine);
-	f->server = server_new(f->base, &cfg, &fake_engine_ops, &f->engine);
-	assert_non_null(f->server);
-	assert_int_equal(server_listen(f->server, f->path, 0600), 0);
-	*state = f;
+	*state = server_fixture_new(&cfg, 0600);
+	assert_non_null(*state);
 	return 0;
 }
 
@@ -79,18 +62,12 @@ static int setup_one_client(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	server_free(f->server);
-	event_base_free(f->base);
-	unlink(f->path);
-	rmdir(f->dir);
-	free(f);
+	server_fixture_free(*state);
 	return 0;
 }
 
 /* Starts xgmctl with the arguments after socket (NULL-terminated); XGM_SOCKET names ours. */
-static void run_start(struct fixture *f, struct run *r, ...)
+static void run_start(struct server_fixture *f, struct run *r, ...)
 {
 	char *argv[16] = { (char *)xgmctl };
 	int out[2], err[2], argc = 1;
@@ -132,11 +109,11 @@ static void drain(int fd, char *buf, size_t size, size_t *len)
 }
 
 /* Runs the loop and collects output for a while; true once xgmctl has exited. */
-static bool run_step(struct fixture *f, struct run *r)
+static bool run_step(struct server_fixture *f, struct run *r)
 {
 	int status;
 
-	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	server_fixture_pump(f);
 	drain(r->out_fd, r->out, sizeof(r->out), &r->out_len);
 	drain(r->err_fd, r->err, sizeof(r->err), &r->err_len);
 	if (r->status < 0 && waitpid(r->pid, &status, WNOHANG) == r->pid) {
@@ -152,7 +129,7 @@ static bool run_step(struct fixture *f, struct run *r)
 	return r->status >= 0;
 }
 
-static int run_wait(struct fixture *f, struct run *r)
+static int run_wait(struct server_fixture *f, struct run *r)
 {
 	int64_t deadline = monotonic_ms() + TIMEOUT_MS;
 
@@ -163,7 +140,7 @@ static int run_wait(struct fixture *f, struct run *r)
 }
 
 /* Waits until the server has n subscribers (xgmctl monitor got going). */
-static void wait_subscribers(struct fixture *f, struct run *r, uint64_t n)
+static void wait_subscribers(struct server_fixture *f, struct run *r, uint64_t n)
 {
 	int64_t deadline = monotonic_ms() + TIMEOUT_MS;
 	struct server_stats st;
@@ -189,7 +166,7 @@ static size_t count_lines(const char *s)
 
 static void test_ping(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct run r;
 
 	run_start(f, &r, "ping", NULL);
@@ -204,7 +181,7 @@ static void test_ping(void **state)
 
 static void test_queries(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct run r;
 
 	run_start(f, &r, "get", "5", NULL);
@@ -241,7 +218,7 @@ static void test_queries(void **state)
 
 static void test_monitor(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct run r;
 
 	/* Three snapshot events and one live event make four. */
@@ -268,7 +245,7 @@ static void test_monitor(void **state)
 
 static void test_monitor_pretty(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct run r;
 
 	/* --pretty through a pipe: readable lines, no colour (auto), and --count as before. */
@@ -293,7 +270,7 @@ static void test_monitor_pretty(void **state)
 
 static void test_monitor_end(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct run r;
 
 	/* No event within the timeout. */
@@ -311,7 +288,7 @@ static void test_monitor_end(void **state)
 
 static void test_usage(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct run r;
 
 	run_start(f, &r, NULL);
@@ -359,7 +336,7 @@ static void test_usage(void **state)
 
 static void test_cannot_connect(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	char path[200];
 	struct run r;
 
@@ -371,7 +348,7 @@ static void test_cannot_connect(void **state)
 
 static void test_too_many_clients(void **state)
 {
-	struct fixture *f = *state;
+	struct server_fixture *f = *state;
 	struct run a, b;
 
 	run_start(f, &a, "monitor", NULL);

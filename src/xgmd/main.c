@@ -175,6 +175,8 @@ static int engine_config_from(struct engine_config *ec, const struct xgm_config 
 		},
 		.xs = {
 			.watch_handles = cfg->xenstore.watch_connections,
+			.request_handles = cfg->xenstore.request_connections,
+			.request_timeout_ms = cfg->xenstore.request_timeout_ms,
 			.liveness_ms = cfg->xenstore.liveness_ms,
 			.reconnect_min_ms = cfg->xenstore.reconnect_min_ms,
 			.reconnect_max_ms = cfg->xenstore.reconnect_max_ms,

@@ -191,23 +191,20 @@ static int measure_floor(struct bench *b)
 static int subscribe(struct bench *b, struct subject *s, bool measure)
 {
 	/* The measured subscriber's snapshot tells it every domain's current value. */
-	const char *line = measure ? "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":true}\n" :
-				     "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}\n";
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ssize_t len = (ssize_t)strlen(line);
+	const char *line = measure ? "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":true}" :
+				     "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}";
+	struct client c;
+	int r = client_dial(&c, s->xgmd.socket);
 
-	memcpy(addr.sun_path, s->xgmd.socket, sizeof(addr.sun_path) - 1);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    send(fd, line, (size_t)len, MSG_NOSIGNAL) != len) {
-		int r = -errno;
-
-		fprintf(stderr, "xgm-bench: subscribing to %s: %s\n", s->xgmd.socket, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (r == 0)
+		r = client_send(&c, line);
+	if (r < 0) {
+		fprintf(stderr, "xgm-bench: subscribing to %s: %s\n", s->xgmd.socket, strerror(-r));
+		client_close(&c);
 		return r;
 	}
-	return listener_add(b->listener, fd, measure);
+	/* The listener reads the socket from here on. */
+	return listener_add(b->listener, client_release_fd(&c), measure);
 }
 
 static long long stat_of(yajl_val reply, const char *key)

@@ -302,27 +302,20 @@ static int handle(struct runner *r, struct event *e)
 }
 
 /*
- * The first line of the buffer, n bytes before its newline, as a message.
- * Every line must be one JSON object: what xgmd sends is checked here, not
- * just what the scenario asks about.
+ * A line xgmd sent, n bytes, as a message. Every line must be one JSON
+ * object: what xgmd sends is checked here, not just what the scenario asks
+ * about.
  */
-static int take_line(struct runner *r, size_t n)
+static int take_line(struct runner *r, const char *line, size_t n)
 {
-	struct client *c = r->client;
 	struct event e = { .len = n };
 	char err[256];
 
-	e.line = malloc(n + 1);
+	if (memchr(line, '\0', n))
+		return report(r, NULL, "one JSON object per line", NULL, "xgmd sent a raw NUL byte");
+	e.line = strndup(line, n);
 	if (!e.line)
 		return report(r, NULL, NULL, NULL, "out of memory");
-	memcpy(e.line, c->buf, n);
-	e.line[n] = '\0';
-	c->len -= n + 1;
-	memmove(c->buf, c->buf + n + 1, c->len);
-	if (memchr(e.line, '\0', n)) {
-		free(e.line);
-		return report(r, NULL, "one JSON object per line", NULL, "xgmd sent a raw NUL byte");
-	}
 	e.v = yajl_tree_parse(e.line, err, sizeof(err));
 	if (!e.v || !YAJL_IS_OBJECT(e.v)) {
 		report(r, NULL, "one JSON object per line", NULL, "xgmd sent %s: %.300s",
@@ -343,35 +336,21 @@ static int pump_once(struct runner *r, double until)
 	struct client *c = r->client;
 
 	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
 		double left = until - elapsed(r);
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		ssize_t got;
-		int n;
+		size_t n;
+		char *line = client_line(c, left > 0 ? (int)ceil(left * 1000) : 0, &n);
 
-		if (nl)
-			return take_line(r, (size_t)(nl - c->buf));
-		if (c->len == sizeof(c->buf) - 1)
-			return report(r, NULL, NULL, NULL, "xgmd sent a line longer than %zu bytes",
-				      sizeof(c->buf) - 1);
-		n = poll(&pfd, 1, left > 0 ? (int)ceil(left * 1000) : 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return report(r, NULL, NULL, NULL, "poll: %s", strerror(errno));
-		if (n == 0) {
-			if (elapsed(r) < until)
-				continue;
-			return 0;
-		}
-		got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
+		if (line)
+			return take_line(r, line, n);
+		if (client_pending(c) >= CLIENT_MAX_LINE)
+			return report(r, NULL, NULL, NULL, "xgmd sent a line longer than %u bytes",
+				      CLIENT_MAX_LINE);
+		if (c->eof)
 			return report(r, NULL, "xgmd to keep its connection", NULL,
 				      "the connection to xgmd broke (xgmd %s)",
 				      waitpid(r->xgmd.pid, NULL, WNOHANG) == r->xgmd.pid ? "exited" : "runs");
-		c->len += (size_t)got;
+		if (elapsed(r) >= until)
+			return 0;
 	}
 }
 

@@ -122,7 +122,7 @@ static void test_the_proposal(void **state)
 
 static void test_get_and_list(void **state)
 {
-	static struct client c;	/* its buffer is large */
+	struct client c;
 	yajl_val v;
 
 	/* What a client is greeted with. */

@@ -44,8 +44,15 @@ static void test_restart(void **state)
 	sandbox_default_options(&opts);
 	make_guest(f.xs, 21, "steady");
 	make_guest(f.xs, 22, "doomed");
-	fixture_start_xgmd(&f, sets, "{\"cmd\":\"subscribe\",\"id\":1}");
-	/* Both were adopted at start: two snapshots, then the end marker. */
+	fixture_start_xgmd(&f, sets, NULL);
+	/* Both are adopted by the start-up pass, which the loop serves clients during. */
+	assert_true(client_wait_stat_at_least(&f.ctl, "engine", "xenstore_connects", 1,
+					      TIMEOUT_MS));
+	assert_true(client_wait_stat_equal(&f.ctl, "engine", "resync_pending", 0, TIMEOUT_MS));
+	v = client_call(&f.sub, "{\"cmd\":\"subscribe\",\"id\":1}");
+	assert_int_equal(json_bool(v, "ok", NULL), 1);
+	yajl_tree_free(v);
+	/* Two snapshots, then the end marker. */
 	v = client_wait_event(&f.sub, "domain.snapshot", 22, TIMEOUT_MS);
 	assert_non_null(v);
 	assert_string_equal(json_str(v, "domain", "name"), "doomed");

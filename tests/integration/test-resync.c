@@ -168,9 +168,14 @@ static void test_loop_serves_clients_during_pass(void **state)
 	known = json_int(json_get(v, "engine", NULL), "domains", NULL);
 	yajl_tree_free(v);
 	assert_true(pending > 0);
-	/* The snapshot held what was known; the rest (dom0 included) is pending. */
+	/*
+	 * The snapshot held what was known; the rest (dom0 included) is
+	 * pending, or, before the connection's listing is answered, the
+	 * listing itself counts as one.
+	 */
 	assert_int_equal(n_seen, known);
-	assert_int_equal(known + pending, DOMAINS + 1);
+	if (known + pending != DOMAINS + 1)
+		assert_true(known == 0 && pending == 1);
 
 	/* The others come as domain.new, each once, until every domain is known. */
 	while (n_seen < DOMAINS + 1)

@@ -1,19 +1,17 @@
 /*
  * Helpers for xgmd integration tests: the daemon as a child process on a
- * private socket, a line client with time-bounded reads, waits for facts
- * in xgmd's replies, and the sandbox-plus-xgmd fixture most tests use.
+ * private socket, waits for facts in xgmd's replies over the tests' line
+ * client (testing/client.h), and the sandbox-plus-xgmd fixture most tests
+ * use.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,8 +23,6 @@
 
 /* Between two round trips of a wait: xgmd's loop is not to be flooded with stats. */
 #define POLL_INTERVAL_US 2000
-/* How long a helper waits for what must come: only a hung test is stopped by it. */
-#define WAIT_TIMEOUT_MS 8000
 
 void xgmd_start(struct xgmd *x, const char *sandbox_dir, const char *name,
 		const char *const *sets)
@@ -97,15 +93,12 @@ void xgmd_start_logging(struct xgmd *x, const char *sandbox_dir, const char *nam
 	}
 	for (long deadline = monotonic_ms() + (x->valgrind_log[0] ? 60000 : 10000);
 	     monotonic_ms() < deadline;) {
-		struct sockaddr_un addr = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct client probe;
 
-		memcpy(addr.sun_path, x->socket, sizeof(addr.sun_path) - 1);
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-			close(fd);
+		if (client_dial(&probe, x->socket) == 0) {
+			client_close(&probe);
 			return;
 		}
-		close(fd);
 		if (waitpid(x->pid, NULL, WNOHANG) == x->pid) {
 			fprintf(stderr, "xgmd exited during start-up (see %s)\n", log);
 			exit(1);
@@ -186,111 +179,6 @@ long xgmd_rss_kib(const struct xgmd *x)
 	return kib;
 }
 
-yajl_val client_connect(struct client *c, const char *socket_path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-	c->len = 0;
-	c->eof = false;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	strncpy(addr.sun_path, socket_path, sizeof(addr.sun_path) - 1);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return NULL;
-	return client_next(c, WAIT_TIMEOUT_MS);
-}
-
-bool client_open(struct client *c, const char *socket_path)
-{
-	yajl_val hello = client_connect(c, socket_path);
-	bool ok = hello && strcmp(json_str(hello, "type", NULL) ?: "", "hello") == 0;
-
-	yajl_tree_free(hello);
-	return ok;
-}
-
-bool client_subscribe(struct client *c, const char *socket_path, const char *line)
-{
-	yajl_val v;
-	bool ok;
-
-	if (!client_open(c, socket_path))
-		return false;
-	v = client_call(c, line);
-	ok = v && json_bool(v, "ok", NULL) == 1;
-	yajl_tree_free(v);
-	return ok;
-}
-
-void client_close(struct client *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-}
-
-int client_send(struct client *c, const char *line)
-{
-	size_t len = strlen(line);
-
-	if (send(c->fd, line, len, MSG_NOSIGNAL) != (ssize_t)len ||
-	    send(c->fd, "\n", 1, MSG_NOSIGNAL) != 1)
-		return -errno;
-	return 0;
-}
-
-yajl_val client_next(struct client *c, int timeout_ms)
-{
-	long deadline = monotonic_ms() + timeout_ms;
-
-	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		ssize_t n;
-		long left;
-
-		if (nl) {
-			char err[256];
-			yajl_val v;
-
-			*nl = '\0';
-			v = yajl_tree_parse(c->buf, err, sizeof(err));
-			if (!v)
-				fprintf(stderr, "invalid JSON from xgmd: %s: %s\n", err, c->buf);
-			c->len -= (size_t)(nl + 1 - c->buf);
-			memmove(c->buf, nl + 1, c->len);
-			return v;
-		}
-		left = deadline - monotonic_ms();
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return NULL;
-		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
-		/* Closed with our bytes unread, a UNIX socket reports a reset. */
-		c->eof |= n == 0 || (n < 0 && errno == ECONNRESET);
-		if (n <= 0)
-			return NULL;
-		c->len += (size_t)n;
-	}
-}
-
-yajl_val client_call(struct client *c, const char *line)
-{
-	long deadline = monotonic_ms() + WAIT_TIMEOUT_MS;
-
-	if (client_send(c, line) < 0)
-		return NULL;
-	while (monotonic_ms() < deadline) {
-		yajl_val v = client_next(c, (int)(deadline - monotonic_ms()));
-		const char *type = json_str(v, "type", NULL);
-
-		if (!v)
-			return NULL;
-		if (type && (strcmp(type, "reply") == 0 || strcmp(type, "error") == 0))
-			return v;
-		yajl_tree_free(v);
-	}
-	return NULL;
-}
-
 yajl_val client_wait_event(struct client *c, const char *event, unsigned int domid,
 			   int timeout_ms)
 {
@@ -352,84 +240,6 @@ bool client_lists(struct client *c, unsigned int domid)
 	return false;
 }
 
-bool client_ping_quiet(struct client *c, long long domid)
-{
-	static const char ping[] = "{\"cmd\":\"ping\",\"id\":\"barrier\"}";
-	long deadline = monotonic_ms() + WAIT_TIMEOUT_MS;
-	bool quiet = true;
-
-	if (client_send(c, ping) < 0) {
-		fprintf(stderr, "cannot send the barrier ping: %s\n", strerror(errno));
-		return false;
-	}
-	while (monotonic_ms() < deadline) {
-		yajl_val v = client_next(c, (int)(deadline - monotonic_ms()));
-		const char *type = json_str(v, "type", NULL), *id = json_str(v, "id", NULL);
-		bool event = type && strcmp(type, "event") == 0;
-		bool lost = type && strcmp(type, "lost") == 0;
-
-		if (!v)
-			break;
-		if (type && strcmp(type, "reply") == 0 && id && strcmp(id, "barrier") == 0) {
-			yajl_tree_free(v);
-			return quiet;
-		}
-		if ((event && (domid == ANY_DOMAIN || json_int(v, "domain", "id") == domid)) ||
-		    (lost && domid == ANY_DOMAIN)) {
-			fprintf(stderr, "unexpected before the barrier: %s %s about domain %lld\n",
-				type, event ? json_str(v, "event", NULL) : "",
-				json_int(v, "domain", "id"));
-			quiet = false;
-		}
-		yajl_tree_free(v);
-	}
-	fprintf(stderr, "no reply to the barrier ping\n");
-	return false;
-}
-
-long long client_stat(struct client *c, const char *section, const char *key)
-{
-	yajl_val v = client_call(c, "{\"cmd\":\"stats\",\"id\":\"stat\"}");
-	yajl_val x = json_get(json_get(v, section, NULL), key, NULL);
-	long long n = YAJL_IS_INTEGER(x) ? YAJL_GET_INTEGER(x) : YAJL_IS_TRUE(x) ? 1 :
-		YAJL_IS_FALSE(x) ? 0 : -1;
-
-	yajl_tree_free(v);
-	return n;
-}
-
-/* Asks stats until section.key holds against want: at least it, or equal to it. */
-static bool wait_stat(struct client *c, const char *section, const char *key, long long want,
-		      bool at_least, int timeout_ms)
-{
-	long deadline = monotonic_ms() + timeout_ms;
-	long long n;
-
-	for (;;) {
-		n = client_stat(c, section, key);
-		if (at_least ? n >= want : n == want)
-			return true;
-		if (monotonic_ms() >= deadline)
-			break;
-		usleep(POLL_INTERVAL_US);
-	}
-	fprintf(stderr, "%s.%s is %lld after %d ms, not %s%lld\n", section, key, n, timeout_ms,
-		at_least ? "at least " : "", want);
-	return false;
-}
-
-bool client_wait_stat_at_least(struct client *c, const char *section, const char *key,
-			       long long at_least, int timeout_ms)
-{
-	return wait_stat(c, section, key, at_least, true, timeout_ms);
-}
-
-bool client_wait_stat_equal(struct client *c, const char *section, const char *key,
-			    long long want, int timeout_ms)
-{
-	return wait_stat(c, section, key, want, false, timeout_ms);
-}
-
 bool client_wait_domain_state(struct client *c, unsigned int domid, const char *state,
 			      int timeout_ms)
 {
@@ -468,56 +278,6 @@ bool client_wait_read(struct client *c, const struct xgmd_mark *m, unsigned int 
 					 m->watch_events + events, timeout_ms) &&
 	       client_wait_stat_at_least(c, "engine", "batches", m->batches + 1, timeout_ms) &&
 	       client_wait_domain_state(c, domid, "idle", timeout_ms);
-}
-
-yajl_val json_get(yajl_val v, const char *a, const char *b)
-{
-	const char *path[3] = { a, b, NULL };
-
-	if (!v)
-		return NULL;
-	return yajl_tree_get(v, path, yajl_t_any);
-}
-
-const char *json_str(yajl_val v, const char *a, const char *b)
-{
-	yajl_val s = json_get(v, a, b);
-
-	return YAJL_IS_STRING(s) ? YAJL_GET_STRING(s) : NULL;
-}
-
-long long json_int(yajl_val v, const char *a, const char *b)
-{
-	yajl_val n = json_get(v, a, b);
-
-	return YAJL_IS_INTEGER(n) ? YAJL_GET_INTEGER(n) : -1;
-}
-
-int json_bool(yajl_val v, const char *a, const char *b)
-{
-	yajl_val x = json_get(v, a, b);
-
-	if (YAJL_IS_TRUE(x))
-		return 1;
-	if (YAJL_IS_FALSE(x))
-		return 0;
-	return -1;
-}
-
-bool json_changed(yajl_val ev, const char *field)
-{
-	yajl_val arr = json_get(ev, "changed", NULL);
-
-	if (!YAJL_IS_ARRAY(arr))
-		return false;
-	for (size_t i = 0; i < arr->u.array.len; i++) {
-		yajl_val s = arr->u.array.values[i];
-		const char *name = YAJL_IS_STRING(s) ? YAJL_GET_STRING(s) : NULL;
-
-		if (name && strcmp(name, field) == 0)
-			return true;
-	}
-	return false;
 }
 
 void fixture_start_sandbox(struct fixture *f)
@@ -600,7 +360,7 @@ bool fixture_new_domain(struct fixture *f, unsigned int domid, const char *name)
 
 	if (sandbox_domain_create(f->dir, f->xs, domid, name, true) < 0)
 		return false;
-	ev = client_wait_event(&f->sub, "domain.new", domid, WAIT_TIMEOUT_MS);
+	ev = client_wait_event(&f->sub, "domain.new", domid, CLIENT_WAIT_MS);
 	if (!ev)
 		fprintf(stderr, "no domain.new for domain %u\n", domid);
 	yajl_tree_free(ev);

@@ -1,8 +1,9 @@
 /*
  * Helpers for tests that run xgmd against a sandbox: start the daemon on a
- * socket in the sandbox directory, talk to it as a client, wait for events
- * with a time bound, and wait for facts (a stats counter moved, a ping came
- * back) instead of time.
+ * socket in the sandbox directory, talk to it with the tests' line client
+ * (testing/client.h: lines, replies, the ping barrier, stats counters),
+ * wait for its events with a time bound, and for facts about its domains
+ * instead of time.
  */
 #pragma once
 
@@ -11,6 +12,8 @@
 #include <sys/types.h>
 #include <xenstore.h>
 #include <yajl/yajl_tree.h>
+
+#include "testing/client.h"
 
 struct xgmd {
 	pid_t pid;
@@ -33,29 +36,9 @@ int xgmd_stop(struct xgmd *x);
 /* Its resident memory now (VmRSS), in KiB; -1 when /proc does not say. */
 long xgmd_rss_kib(const struct xgmd *x);
 
-struct client {
-	int fd;
-	bool eof;		/* xgmd closed the connection (client_next() saw it) */
-	char buf[1 << 20];
-	size_t len;
-};
-
-/* Connects and consumes the hello line, which it returns (the caller frees). */
-yajl_val client_connect(struct client *c, const char *socket);
-/* The same when the hello does not matter: true once it came. */
-bool client_open(struct client *c, const char *socket);
 /* Subscribe lines: every event, or only domain.new and domain.metrics; no snapshot. */
 #define SUBSCRIBE_ALL "{\"cmd\":\"subscribe\",\"id\":1,\"snapshot\":false}"
 #define SUBSCRIBE_METRICS "{\"cmd\":\"subscribe\",\"id\":1,\"filter\":{\"events\":[\"domain.new\",\"domain.metrics\"]},\"snapshot\":false}"
-
-/* Connects and sends a subscribe line: true once it is acknowledged. */
-bool client_subscribe(struct client *c, const char *socket, const char *line);
-void client_close(struct client *c);
-int client_send(struct client *c, const char *line);
-/* The next line as a parsed object, or NULL on timeout or EOF. */
-yajl_val client_next(struct client *c, int timeout_ms);
-/* Sends a command and returns its reply or error (skipping events). */
-yajl_val client_call(struct client *c, const char *line);
 
 /* The next event of this kind ("domain.metrics") about domid, skipping others. */
 yajl_val client_wait_event(struct client *c, const char *event, unsigned int domid,
@@ -66,18 +49,6 @@ yajl_val client_wait_event(struct client *c, const char *event, unsigned int dom
  */
 yajl_val client_wait_change(struct client *c, unsigned int domid, const char *field,
 			    int timeout_ms);
-/* Where a domid is asked for: an event about any domain. */
-#define ANY_DOMAIN (-1LL)
-
-/*
- * A barrier: a ping round trip on c. Whatever xgmd had queued for c before
- * it answered comes before its reply, so "nothing was published" is checked
- * here, not assumed from a quiet while. True when none of it was an event
- * about domid (ANY_DOMAIN: no event and no lost notice at all); what came
- * is dropped, and what should not have is printed.
- */
-bool client_ping_quiet(struct client *c, long long domid);
-
 /*
  * The domids a `list` reply names, in its order, the first max of them
  * into domids (NULL with max 0 to count only); how many it names, or -1
@@ -88,25 +59,10 @@ long client_list_domids(struct client *c, unsigned int *domids, size_t max);
 bool client_lists(struct client *c, unsigned int domid);
 
 /*
- * The stats round trips below are for a connection that is not subscribed:
- * events that come before a reply are dropped, as in client_call().
+ * Asks get until domid's state is state ("idle", "settling"): true then,
+ * false with a message once timeout_ms have passed, as client_wait_stat_*()
+ * do.
  */
-
-/*
- * One stats round trip: section.key ("engine", "batches"), a boolean as 1
- * or 0; -1 when absent or no reply.
- */
-long long client_stat(struct client *c, const char *section, const char *key);
-/*
- * Asks stats until section.key is at least at_least (_equal: exactly want):
- * true then, false with a message once timeout_ms have passed, which only
- * stops a hung test. Round trips, a few milliseconds apart.
- */
-bool client_wait_stat_at_least(struct client *c, const char *section, const char *key,
-			       long long at_least, int timeout_ms);
-bool client_wait_stat_equal(struct client *c, const char *section, const char *key,
-			    long long want, int timeout_ms);
-/* Asks get until domid's state is state ("idle", "settling"); as above. */
 bool client_wait_domain_state(struct client *c, unsigned int domid, const char *state,
 			      int timeout_ms);
 
@@ -173,12 +129,3 @@ int fixture_stop_peer(struct fixture_peer *p);
  * true once f->sub, subscribed to domain.new, has had its event.
  */
 bool fixture_new_domain(struct fixture *f, unsigned int domid, const char *name);
-
-/* Lookups into a parsed object by path ("data", "pv_drivers_up_to_date"). */
-yajl_val json_get(yajl_val v, const char *a, const char *b);
-const char *json_str(yajl_val v, const char *a, const char *b);
-long long json_int(yajl_val v, const char *a, const char *b);
-/* 1 true, 0 false, -1 absent or not a boolean. */
-int json_bool(yajl_val v, const char *a, const char *b);
-/* Whether the event's "changed" array names field. */
-bool json_changed(yajl_val ev, const char *field);

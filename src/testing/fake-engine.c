@@ -10,7 +10,7 @@
 
 #include "json/jsonw.h"
 #include "protocol/message.h"
-#include "server/fake-engine.h"
+#include "testing/fake-engine.h"
 
 void fake_engine_init(struct fake_engine *e)
 {
