@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-flavour=${XGM_XENSTORED_FLAVOUR:-c}
+flavour=${XEN_SANDBOX_FLAVOUR:-c}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--xenstored) flavour=${2:-}; shift 2 || { echo "usage: $0 [--xenstored c|ocaml]" >&2; exit 2; } ;;
@@ -24,22 +24,22 @@ c) daemon="Debian's C xenstored" ;;
 ocaml) daemon="Debian's oxenstored (its default, and XenServer's and XCP-ng's)" ;;
 *) echo "$0: --xenstored $flavour: c or ocaml" >&2; exit 2 ;;
 esac
-export XGM_XENSTORED_FLAVOUR=$flavour
+export XEN_SANDBOX_FLAVOUR=$flavour
 
 scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 
-SB=build/tests/sandbox/xgm-sandbox
+SB=build/subprojects/xen-sandbox/xen-sandbox
 RUNNER=build/tests/harness/xgm-scenario
 XGMCTL=build/src/xgmctl/xgmctl
 SCENARIO=tests/scenarios/demo.scn
 # A private directory, removed at exit: two users can run the demo at once,
 # and xgmd's log in it starts empty each run.
-XGM_SANDBOX_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xgm-demo.XXXXXX")
-export XGM_SANDBOX_DIR
+XEN_SANDBOX_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xgm-demo.XXXXXX")
+export XEN_SANDBOX_DIR
 # Where xgm-scenario starts xgmd in a sandbox it is given (docs/scenarios.md).
-SOCK=$XGM_SANDBOX_DIR/xgm-scenario.sock
+SOCK=$XEN_SANDBOX_DIR/xgm-scenario.sock
 
 pids=()
 cleanup() {
@@ -47,7 +47,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	"$SB" stop >/dev/null 2>&1 || true
-	rm -rf "$XGM_SANDBOX_DIR"
+	rm -rf "$XEN_SANDBOX_DIR"
 }
 trap cleanup EXIT
 # Background jobs of a script ignore Ctrl-C, and xgmd runs in a process
@@ -63,12 +63,12 @@ fi
 
 "$SB" start >/dev/null
 rm -f "$SOCK"
-bold "== A xenstore sandbox in $XGM_SANDBOX_DIR: $daemon, no hypervisor."
+bold "== A xenstore sandbox in $XEN_SANDBOX_DIR: $daemon, no hypervisor."
 bold "== xgm-scenario starts xgmd in it and replays $SCENARIO: the toolstack and four guests"
 bold "   writing as their agents do. xgmctl monitor prints each event xgmd publishes (JSON)."
 
 # The runner waits for the monitor to subscribe before its first step.
-"$RUNNER" --sandbox "$XGM_SANDBOX_DIR" --notes --wait-subscribers 1 "$SCENARIO" &
+"$RUNNER" --sandbox "$XEN_SANDBOX_DIR" --notes --wait-subscribers 1 "$SCENARIO" &
 runner=$!
 pids+=("$runner")
 for _ in $(seq 200); do
@@ -78,7 +78,7 @@ for _ in $(seq 200); do
 done
 # It exits 4 on xgmd's "bye" when the runner stops xgmd at the end: only
 # other endings are worth showing.
-"$XGMCTL" --socket "$SOCK" monitor --no-snapshot 2>"$XGM_SANDBOX_DIR/xgmctl.err" &
+"$XGMCTL" --socket "$SOCK" monitor --no-snapshot 2>"$XEN_SANDBOX_DIR/xgmctl.err" &
 monitor=$!
 pids+=("$monitor")
 
@@ -91,7 +91,7 @@ done
 kill "$monitor" 2>/dev/null || true
 mstatus=0
 wait "$monitor" 2>/dev/null || mstatus=$?
-[ "$mstatus" -eq 4 ] || cat "$XGM_SANDBOX_DIR/xgmctl.err" >&2
+[ "$mstatus" -eq 4 ] || cat "$XEN_SANDBOX_DIR/xgmctl.err" >&2
 
 echo
 if [ "$status" -eq 0 ]; then

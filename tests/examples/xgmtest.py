@@ -1,7 +1,7 @@
 """
 What the example tests share: a private xenstore sandbox (Debian's real
-xenstored through tests/sandbox/xgm-sandbox, the daemon of
-$XGM_XENSTORED_FLAVOUR), a real xgmd on its own socket in it, guests that
+xenstored through xen-sandbox, subprojects/xen-sandbox, the daemon of
+$XEN_SANDBOX_FLAVOUR), a real xgmd on its own socket in it, guests that
 write over their own rings (xenstore-write through the sandbox's guest
 socket), and xgmctl to read facts from xgmd. Waits poll a fact with a
 bound that only stops a hung test.
@@ -76,7 +76,7 @@ class Sandbox:
             if "xen-utils-4.17" in started.stderr:
                 log(f"skip: {started.stderr.strip()}")
                 sys.exit(SKIP)
-            raise Failure(f"xgm-sandbox start: {started.stderr.strip()}")
+            raise Failure(f"xen-sandbox start: {started.stderr.strip()}")
         self.start_xgmd()
         return self
 

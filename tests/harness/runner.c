@@ -729,7 +729,7 @@ static int exec_step(struct runner *r, const struct scn_step *s, const struct sc
 	case SCN_CREATE: {
 		char name[32];
 
-		/* The same default name as "xgm-sandbox create". */
+		/* The same default name as "xen-sandbox create". */
 		snprintf(name, sizeof(name), "guest-%u", s->domid);
 		close_guest(d);
 		err = sandbox_domain_create(r->dir, r->xs, s->domid, s->name ? s->name : name, true);
@@ -945,7 +945,7 @@ static void cleanup(void)
 	if (r->own_sandbox && r->dir[0] && !r->keep)
 		sandbox_test_stop(r->dir);
 	else if (r->own_sandbox && r->dir[0])
-		fprintf(stderr, "xgm-scenario: the sandbox stays in %s (xgm-sandbox -d %s stop)\n",
+		fprintf(stderr, "xgm-scenario: the sandbox stays in %s (xen-sandbox -d %s stop)\n",
 			r->dir, r->dir);
 }
 

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "guest.h"
 #include "sandbox.h"
 #include "sandbox-test.h"
@@ -35,7 +35,7 @@ void sandbox_test_start(char *dir)
 		fprintf(stderr, "skip: %s is not installed\n", opts.xenstored);
 		exit(77);
 	}
-	strcpy(dir, "/tmp/xgm-sb-XXXXXX");
+	strcpy(dir, "/tmp/xen-sandbox-XXXXXX");
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		exit(1);
@@ -55,18 +55,10 @@ void sandbox_test_stop(const char *dir)
 	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool sandbox_test_next_event(struct xs_handle *xs, int timeout_ms,
 			     char *path, char *token, size_t size)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = sandbox_now_ms() + timeout_ms;
 
 	for (;;) {
 		char **ev = xs_check_watch(xs);
@@ -79,7 +71,7 @@ bool sandbox_test_next_event(struct xs_handle *xs, int timeout_ms,
 			free(ev);
 			return true;
 		}
-		left = deadline - now_ms();
+		left = deadline - sandbox_now_ms();
 		if (left <= 0)
 			return false;
 		poll(&pfd, 1, (int)left);
@@ -89,11 +81,11 @@ bool sandbox_test_next_event(struct xs_handle *xs, int timeout_ms,
 bool sandbox_test_wait_event(struct xs_handle *xs, int timeout_ms,
 			     const char *path, const char *token)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = sandbox_now_ms() + timeout_ms;
 	char p[1024], t[1024];
 
-	while (now_ms() < deadline) {
-		if (!sandbox_test_next_event(xs, (int)(deadline - now_ms()), p, t, sizeof(p)))
+	while (sandbox_now_ms() < deadline) {
+		if (!sandbox_test_next_event(xs, (int)(deadline - sandbox_now_ms()), p, t, sizeof(p)))
 			return false;
 		if (strcmp(p, path) == 0 && strcmp(t, token) == 0)
 			return true;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The sandbox as a person uses it: xgm-sandbox plus Debian's xenstore-utils.
+# The sandbox as a person uses it: xen-sandbox plus Debian's xenstore-utils.
 set -u
 SB=$1
 fails=0
@@ -7,14 +7,14 @@ check() {	# check DESCRIPTION COMMAND... : the command must succeed
 	local what=$1; shift
 	if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fails=$((fails + 1)); fi
 }
-case ${XGM_XENSTORED_FLAVOUR:-c} in
+case ${XEN_SANDBOX_FLAVOUR:-c} in
 ocaml) daemon=oxenstored other=c ;;
 *) daemon=xenstored other=ocaml ;;
 esac
 [ -x /usr/lib/xen-4.17/bin/$daemon ] || { echo "skip: xen-utils-4.17 is not installed"; exit 77; }
 
-dir=$(mktemp -d /tmp/xgm-sbcli-XXXXXX)
-export XGM_SANDBOX_DIR=$dir
+dir=$(mktemp -d /tmp/xen-sandbox-cli-XXXXXX)
+export XEN_SANDBOX_DIR=$dir
 trap '"$SB" stop >/dev/null 2>&1; rm -rf "$dir"' EXIT
 
 # Refusals come with a reason.
@@ -22,13 +22,13 @@ long=/tmp/$(printf 'x%.0s' $(seq 1 100))
 out=$("$SB" -d "$long" start 2>&1)
 check "a socket path too long is refused" test $? -ne 0
 check "... saying why" grep -q "too long for a UNIX socket" <<<"$out"
-out=$(XGM_XENSTORED=/nonexistent/xenstored "$SB" start 2>&1)
+out=$(XEN_SANDBOX_XENSTORED=/nonexistent/xenstored "$SB" start 2>&1)
 check "a missing xenstored is refused" test $? -ne 0
 check "... naming the package" grep -q "xen-utils-4.17" <<<"$out"
 
 check "start" "$SB" start
 check "status says running" "$SB" status
-check "... the daemon of \$XGM_XENSTORED_FLAVOUR: $daemon" bash -c "'$SB' status | grep -q '($daemon pid'"
+check "... the daemon of \$XEN_SANDBOX_FLAVOUR: $daemon" bash -c "'$SB' status | grep -q '($daemon pid'"
 out=$("$SB" start --xenstored $other 2>&1)
 check "a second start in the same directory is refused, whatever the daemon" grep -q "already running" <<<"$out"
 out=$("$SB" start --xenstored java 2>&1)

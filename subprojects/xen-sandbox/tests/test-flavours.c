@@ -1,7 +1,7 @@
 /*
  * What differs between Debian's two xenstoreds, the C daemon and
  * oxenstored, as a xenstore client sees it: each test asserts the
- * behaviour of the daemon it runs on ($XGM_XENSTORED_FLAVOUR), so a change
+ * behaviour of the daemon it runs on ($XEN_SANDBOX_FLAVOUR), so a change
  * in either shows up here. docs/sandbox.md tabulates them.
  *
  * "No event came" is never a quiet window: each count ends at a barrier,
@@ -304,7 +304,7 @@ static void test_oversize_directory(void **state)
 	assert_true(xs_rm(xs, XBT_NULL, "/big"));
 }
 
-/* What both share, which xgmd relies on: the initial watch event, and XS_IS_DOMAIN_INTRODUCED. */
+/* What both share, which clients rely on: the initial watch event, and XS_IS_DOMAIN_INTRODUCED. */
 static void test_same_on_both(void **state)
 {
 	assert_true(xs_watch(xs, "/nowhere/at/all", "init"));

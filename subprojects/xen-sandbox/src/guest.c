@@ -15,9 +15,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "guest.h"
 #include "ring.h"
 #include "sandbox-paths.h"
@@ -128,22 +128,12 @@ static void kick(struct guest *g)
 	 * for room rather than drop it. Xen's event channels never lose one.
 	 */
 	for (int tries = 0; tries < KICK_RETRIES; tries++) {
-		struct timespec ms = { .tv_nsec = 1000000 };
-
 		if (sendto(g->kick_fd, msg, (size_t)n, MSG_DONTWAIT,
 			   (struct sockaddr *)&g->evtchn, sizeof(g->evtchn)) >= 0 ||
 		    errno != EAGAIN)
 			return;
-		nanosleep(&ms, NULL);
+		sandbox_sleep_ms(1);
 	}
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 ssize_t guest_send(struct guest *g, const void *data, size_t len)
@@ -208,7 +198,7 @@ static int wait_for_xenstored(struct guest *g, long deadline)
 {
 	struct pollfd pfd = { .fd = g->kick_fd, .events = POLLIN };
 
-	if (now_ms() > deadline)
+	if (sandbox_now_ms() > deadline)
 		return -ETIMEDOUT;
 	/* Notifications can predate our bind, so never sleep long on them. */
 	if (poll(&pfd, 1, GUEST_POLL_MS) > 0)
@@ -273,7 +263,7 @@ static int errno_from_name(const char *name)
 int guest_request(struct guest *g, enum xsd_sockmsg_type type, uint32_t tx_id,
 		  const void *payload, size_t len, char **reply, size_t *reply_len)
 {
-	long deadline = now_ms() + GUEST_TIMEOUT_MS;
+	long deadline = sandbox_now_ms() + GUEST_TIMEOUT_MS;
 	struct xsd_sockmsg hdr = {
 		.type = type, .req_id = g->next_req_id++, .tx_id = tx_id,
 		.len = (uint32_t)len,

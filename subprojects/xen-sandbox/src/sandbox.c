@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "sandbox.h"
 #include "sandbox-paths.h"
 
@@ -28,14 +28,7 @@
 #define STOP_TIMEOUT_MS 5000
 #define POLL_INTERVAL_MS 10
 
-#define sandbox_error(...) fprintf(stderr, "xgm-sandbox: " __VA_ARGS__)
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
+#define sandbox_error(...) fprintf(stderr, "xen-sandbox: " __VA_ARGS__)
 
 static const char *const flavour_names[] = {
 	[SANDBOX_C] = "c",
@@ -61,7 +54,7 @@ int sandbox_flavour_parse(const char *name, enum sandbox_flavour *flavour)
 void sandbox_set_flavour(struct sandbox_options *opts, enum sandbox_flavour flavour)
 {
 	opts->flavour = flavour;
-	opts->xenstored = flavour == SANDBOX_OCAML ? XGM_OXENSTORED_PATH : XGM_XENSTORED_PATH;
+	opts->xenstored = flavour == SANDBOX_OCAML ? SANDBOX_OXENSTORED_PATH : SANDBOX_XENSTORED_PATH;
 }
 
 void sandbox_default_options(struct sandbox_options *opts)
@@ -69,18 +62,26 @@ void sandbox_default_options(struct sandbox_options *opts)
 	enum sandbox_flavour flavour = SANDBOX_C;
 	const char *env;
 
-	if ((env = getenv("XGM_XENSTORED_FLAVOUR")) && *env &&
+	/*
+	 * The variable's name when the sandbox was part of xgm. Ignoring it
+	 * would run the C daemon for someone who asked for oxenstored.
+	 */
+	if (getenv("XGM_XENSTORED_FLAVOUR")) {
+		sandbox_error("XGM_XENSTORED_FLAVOUR is now XEN_SANDBOX_FLAVOUR\n");
+		exit(2);
+	}
+	if ((env = getenv("XEN_SANDBOX_FLAVOUR")) && *env &&
 	    sandbox_flavour_parse(env, &flavour) < 0) {
-		sandbox_error("XGM_XENSTORED_FLAVOUR=%s: not a xenstored (c or ocaml)\n", env);
+		sandbox_error("XEN_SANDBOX_FLAVOUR=%s: not a xenstored (c or ocaml)\n", env);
 		exit(2);
 	}
 	sandbox_set_flavour(opts, flavour);
-	opts->shim = XGM_FAKEHYP_PATH;
+	opts->shim = SANDBOX_FAKEHYP_PATH;
 	opts->trace = false;
 	opts->die_with_parent = false;
-	if ((env = getenv("XGM_XENSTORED")) && *env)
+	if ((env = getenv("XEN_SANDBOX_XENSTORED")) && *env)
 		opts->xenstored = env;
-	if ((env = getenv("XGM_SANDBOX_SHIM")) && *env)
+	if ((env = getenv("XEN_SANDBOX_SHIM")) && *env)
 		opts->shim = env;
 }
 
@@ -231,7 +232,7 @@ static void exec_xenstored(const char *dir, const struct sandbox_options *opts)
 	if (opts->die_with_parent)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 	setenv("LD_PRELOAD", opts->shim, 1);
-	setenv("XGM_SANDBOX_DIR", dir, 1);
+	setenv("XEN_SANDBOX_DIR", dir, 1);
 	setenv("XENSTORED_PATH", sock, 1);
 	setenv("XENSTORED_RUNDIR", dir, 1);
 	if (chdir(dir) < 0)
@@ -364,7 +365,7 @@ int sandbox_start(const char *dir, const struct sandbox_options *opts)
 			if (xs)
 				break;
 		}
-		sleep_ms(POLL_INTERVAL_MS);
+		sandbox_sleep_ms(POLL_INTERVAL_MS);
 	}
 	if (!xs) {
 		sandbox_error("xenstored did not answer within %d ms\n", START_TIMEOUT_MS);
@@ -387,11 +388,11 @@ static void stop_process(const char *dir, const char *pidfile, int pid)
 	for (int waited = 0; waited < STOP_TIMEOUT_MS; waited += POLL_INTERVAL_MS) {
 		if (pidfile_pid(dir, pidfile) < 0)
 			return;
-		sleep_ms(POLL_INTERVAL_MS);
+		sandbox_sleep_ms(POLL_INTERVAL_MS);
 	}
 	kill(pid, SIGKILL);
 	while (pidfile_pid(dir, pidfile) > 0)
-		sleep_ms(POLL_INTERVAL_MS);
+		sandbox_sleep_ms(POLL_INTERVAL_MS);
 }
 
 static void stop_guest_sockets(const char *dir)
@@ -477,7 +478,7 @@ int sandbox_guest_socket_start(const char *dir, unsigned int domid, char *path)
 		if (dup2(fd, 3) < 0 || fcntl(3, F_SETFD, 0) < 0)
 			_exit(127);
 		setsid();
-		execl(XGM_GUEST_RELAY_PATH, "xgm-guest-relay", dir, domid_str, xs_pid_str, (char *)NULL);
+		execl(SANDBOX_GUEST_RELAY_PATH, "xen-sandbox-guest-relay", dir, domid_str, xs_pid_str, (char *)NULL);
 		_exit(127);
 	}
 	close(fd);

@@ -9,7 +9,7 @@
 
 #include "sandbox.h"
 
-/* The xenstored the tests run on ($XGM_XENSTORED_FLAVOUR). */
+/* The xenstored the tests run on ($XEN_SANDBOX_FLAVOUR). */
 enum sandbox_flavour sandbox_test_flavour(void);
 
 /* Starts a sandbox in a fresh /tmp directory written to dir (PATH_MAX). Exits 77 (skip) without xenstored. */

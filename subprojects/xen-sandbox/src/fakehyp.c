@@ -3,7 +3,7 @@
  * xenstored 4.17, the C one or oxenstored: libxenctrl domain info and ring
  * mappings, libxenevtchn event channels, libxengnttab ring mappings and the
  * /proc/xen/xsd_* files, all backed by files and one datagram socket in the
- * sandbox directory ($XGM_SANDBOX_DIR). For oxenstored it also moves its
+ * sandbox directory ($XEN_SANDBOX_DIR). For oxenstored it also moves its
  * compiled-in run directory into the sandbox and lets it raise its fd limit.
  *
  * Everything above these interfaces (the node database, permissions, quotas,
@@ -43,10 +43,10 @@
 
 static const char *sandbox_dir(void)
 {
-	const char *dir = getenv("XGM_SANDBOX_DIR");
+	const char *dir = getenv("XEN_SANDBOX_DIR");
 
 	if (!dir || !*dir) {
-		fprintf(stderr, "fakehyp: XGM_SANDBOX_DIR is not set\n");
+		fprintf(stderr, "fakehyp: XEN_SANDBOX_DIR is not set\n");
 		abort();
 	}
 	return dir;

@@ -1,5 +1,5 @@
 /*
- * xgm-sandbox: run Debian's real xenstored without a hypervisor, in a
+ * xen-sandbox: run Debian's real xenstored without a hypervisor, in a
  * private directory, and act in it as the hypervisor, the toolstack or a
  * guest. See docs/sandbox.md.
  */
@@ -16,13 +16,13 @@
 #include "sandbox-paths.h"
 
 static const char usage_text[] =
-	"usage: xgm-sandbox [-d DIR] COMMAND [ARGS]\n"
+	"usage: xen-sandbox [-d DIR] COMMAND [ARGS]\n"
 	"\n"
-	"The sandbox directory is -d DIR or $XGM_SANDBOX_DIR.\n"
+	"The sandbox directory is -d DIR or $XEN_SANDBOX_DIR.\n"
 	"\n"
 	"  start [--xenstored c|ocaml] [--trace]\n"
 	"                         start xenstored: the C one (default, or\n"
-	"                         $XGM_XENSTORED_FLAVOUR) or oxenstored; with\n"
+	"                         $XEN_SANDBOX_FLAVOUR) or oxenstored; with\n"
 	"                         --trace, log every request\n"
 	"  stop                   stop it\n"
 	"  status                 say whether it runs (exit 0) or not (exit 1)\n"
@@ -77,7 +77,7 @@ static int parse_domid(const char *s, unsigned int *domid)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v > 0xffff) {
-		fprintf(stderr, "xgm-sandbox: '%s' is not a domid\n", s);
+		fprintf(stderr, "xen-sandbox: '%s' is not a domid\n", s);
 		return -EINVAL;
 	}
 	*domid = (unsigned int)v;
@@ -96,7 +96,7 @@ static int cmd_guest(const char *dir, int argc, char **argv)
 		return usage();
 	g = guest_open(dir, domid);
 	if (!g) {
-		fprintf(stderr, "xgm-sandbox: guest %u: cannot open its ring: %s\n", domid,
+		fprintf(stderr, "xen-sandbox: guest %u: cannot open its ring: %s\n", domid,
 			strerror(errno));
 		return 1;
 	}
@@ -117,7 +117,7 @@ static int cmd_guest(const char *dir, int argc, char **argv)
 	guest_close(g);
 	free(value);
 	if (r < 0) {
-		fprintf(stderr, "xgm-sandbox: guest %u: %s %s: %s\n", domid, argv[1], argv[2],
+		fprintf(stderr, "xen-sandbox: guest %u: %s %s: %s\n", domid, argv[1], argv[2],
 			strerror(-r));
 		return 1;
 	}
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *dir = getenv("XGM_SANDBOX_DIR"), *cmd;
+	const char *dir = getenv("XEN_SANDBOX_DIR"), *cmd;
 	enum domstate state;
 	unsigned int domid;
 	int c;
@@ -206,7 +206,7 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return usage();
 	if (!dir || !*dir) {
-		fprintf(stderr, "xgm-sandbox: no sandbox directory: give -d DIR or set XGM_SANDBOX_DIR\n");
+		fprintf(stderr, "xen-sandbox: no sandbox directory: give -d DIR or set XEN_SANDBOX_DIR\n");
 		return 2;
 	}
 	cmd = argv[optind];
@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 				opts.trace = true;
 			} else if (strcmp(argv[i], "--xenstored") == 0 && i + 1 < argc) {
 				if (sandbox_flavour_parse(argv[++i], &flavour) < 0) {
-					fprintf(stderr, "xgm-sandbox: --xenstored %s: c or ocaml\n", argv[i]);
+					fprintf(stderr, "xen-sandbox: --xenstored %s: c or ocaml\n", argv[i]);
 					return 2;
 				}
 				sandbox_set_flavour(&opts, flavour);
@@ -283,6 +283,6 @@ int main(int argc, char **argv)
 			return usage();
 		return sandbox_domain_set_state(dir, domid, state) < 0;
 	}
-	fprintf(stderr, "xgm-sandbox: unknown command '%s'\n", cmd);
+	fprintf(stderr, "xen-sandbox: unknown command '%s'\n", cmd);
 	return usage();
 }

@@ -18,21 +18,21 @@ enum sandbox_flavour {
 	SANDBOX_OCAML,		/* oxenstored: Debian's default, XenServer's and XCP-ng's */
 };
 
-/* "c" or "ocaml", as $XGM_XENSTORED_FLAVOUR and xgm-sandbox --xenstored spell them. */
+/* "c" or "ocaml", as $XEN_SANDBOX_FLAVOUR and xen-sandbox --xenstored spell them. */
 const char *sandbox_flavour_name(enum sandbox_flavour flavour);
 int sandbox_flavour_parse(const char *name, enum sandbox_flavour *flavour);
 
 struct sandbox_options {
 	enum sandbox_flavour flavour;
 	const char *xenstored;	/* the daemon binary, of that flavour */
-	const char *shim;	/* libxgm-fakehyp.so */
+	const char *shim;	/* libxen-sandbox-fakehyp.so */
 	bool trace;		/* xenstored -T <dir>/xenstored.trace */
 	bool die_with_parent;	/* for tests: xenstored ends when its starter does */
 };
 
 /*
- * Defaults from the build, overridden by $XGM_XENSTORED_FLAVOUR (c, the
- * default, or ocaml), $XGM_XENSTORED (the binary) and $XGM_SANDBOX_SHIM.
+ * Defaults from the build, overridden by $XEN_SANDBOX_FLAVOUR (c, the
+ * default, or ocaml), $XEN_SANDBOX_XENSTORED (the binary) and $XEN_SANDBOX_SHIM.
  * Exits with a message on a flavour it does not know: a test must never
  * run on a daemon other than the one it was asked for.
  */

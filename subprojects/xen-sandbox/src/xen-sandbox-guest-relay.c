@@ -1,5 +1,5 @@
 /*
- * xgm-guest-relay DIR DOMID XENSTORED_PID: the guest socket of one domain
+ * xen-sandbox-guest-relay DIR DOMID XENSTORED_PID: the guest socket of one domain
  * (relay.h), serving the listening socket it is given as fd 3. Started and
  * stopped by the sandbox (sandbox_guest_socket_start), not by hand.
  */
@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: xgm-guest-relay DIR DOMID XENSTORED_PID (listening socket on fd 3)\n");
+		fprintf(stderr, "usage: xen-sandbox-guest-relay DIR DOMID XENSTORED_PID (listening socket on fd 3)\n");
 		return 2;
 	}
 	domid = strtoul(argv[2], &end, 10);
@@ -31,6 +31,6 @@ int main(int argc, char **argv)
 		return 2;
 	r = relay_serve(argv[1], (unsigned int)domid, LISTEN_FD, (int)pid);
 	if (r < 0)
-		fprintf(stderr, "xgm-guest-relay: domain %lu: %s\n", domid, strerror(-r));
+		fprintf(stderr, "xen-sandbox-guest-relay: domain %lu: %s\n", domid, strerror(-r));
 	return r < 0;
 }
