@@ -354,9 +354,10 @@ static void forget(struct engine *e, struct tracked *t, bool announce)
 		}
 		/* Without memory, a stale watch costs only events the token filters. */
 	}
-	/* A job of its in flight finds no domain of its incarnation and frees what it holds. */
-	if (t->job)
-		t->job = NULL;
+	/*
+	 * A job of its still in flight finds no domain of its incarnation when
+	 * it is done, and frees what it holds (a batch's keyset included).
+	 */
 	event_free(t->settle_ev);
 	event_free(t->live_ev);
 	metrics_free(&t->metrics);
@@ -533,36 +534,35 @@ static int submit_sync(struct engine *e, const struct lc_work *w)
 	return 0;
 }
 
+/* A listing or a check: the job carries the work item and nothing else. */
+static int submit_question(struct engine *e, const struct lc_work *w)
+{
+	bool listing = w->kind == LC_WORK_LIST;
+	struct engine_job *j = job_new(e, listing ? JOB_LIST : JOB_CHECK, listing,
+				       listing ? run_list : run_check);
+
+	if (!j)
+		return -ENOMEM;
+	j->work = *w;
+	j->domid = w->domid;
+	xs_conn_submit(e->xs, &j->xs);
+	return 0;
+}
+
 static void submit_work(struct engine *e, const struct lc_work *w)
 {
-	struct engine_job *j = NULL;
-	int r = 0;
+	int r = w->kind == LC_WORK_SYNC ? submit_sync(e, w) : submit_question(e, w);
 
-	switch (w->kind) {
-	case LC_WORK_LIST:
-		j = job_new(e, JOB_LIST, true, run_list);
-		break;
-	case LC_WORK_CHECK:
-		j = job_new(e, JOB_CHECK, false, run_check);
-		break;
-	case LC_WORK_SYNC:
-		r = submit_sync(e, w);
-		break;
-	}
-	if (w->kind != LC_WORK_SYNC && j) {
-		j->work = *w;
-		j->domid = w->domid;
-		xs_conn_submit(e->xs, &j->xs);
-	} else if (w->kind != LC_WORK_SYNC || r < 0) {
-		/* Answered as failed at once: the next event or connection asks again. */
-		log_err("xenstore: cannot queue a request: out of memory");
-		if (w->kind == LC_WORK_LIST)
-			lc_listing_done(&e->lc, w, NULL);
-		else if (w->kind == LC_WORK_SYNC)
-			lc_sync_done(&e->lc, w, -ENOMEM);
-		else
-			lc_check_done(&e->lc, w, -ENOMEM);
-	}
+	if (r == 0)
+		return;
+	/* Answered as failed at once: the next event or connection asks again. */
+	log_err("xenstore: cannot queue a request: out of memory");
+	if (w->kind == LC_WORK_LIST)
+		lc_listing_done(&e->lc, w, NULL);
+	else if (w->kind == LC_WORK_SYNC)
+		lc_sync_done(&e->lc, w, r);
+	else
+		lc_check_done(&e->lc, w, r);
 }
 
 /* Hands the lifecycle's work to the connection, bulk work a little at a time. */
