@@ -1,0 +1,131 @@
+/*
+ * The pinging thread (pinger.h). Its own connection, so that its round
+ * trips wait for nothing but xgmd's loop; its own ids, so that a late reply
+ * is never taken for the next ping's.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pinger.h"
+#include "workload.h"
+#include "xgmd-test.h"
+
+/* Past this a ping is unanswered; it only ends a hung wait. */
+#define PING_LIMIT_MS 30000
+
+struct pinger {
+	char socket[108];
+	unsigned int interval_ms;
+	pthread_t thread;
+	atomic_bool stop;
+	struct client client;
+	uint64_t *samples;	/* owned by the thread until it is joined */
+	size_t n_samples, cap_samples;
+	uint64_t unanswered;
+};
+
+static void keep(struct pinger *p, uint64_t ns)
+{
+	if (p->n_samples == p->cap_samples) {
+		size_t cap = p->cap_samples ? p->cap_samples * 2 : 1024;
+		uint64_t *s = realloc(p->samples, cap * sizeof(*s));
+
+		if (!s)
+			return;		/* a lost sample, not a wrong one */
+		p->samples = s;
+		p->cap_samples = cap;
+	}
+	p->samples[p->n_samples++] = ns;
+}
+
+/* One round trip: true when the reply to this id came. */
+static bool ping(struct pinger *p, long long id)
+{
+	char line[64];
+	uint64_t t0 = monotonic_ns();
+
+	snprintf(line, sizeof(line), "{\"cmd\":\"ping\",\"id\":%lld}", id);
+	if (client_send(&p->client, line) < 0)
+		return false;
+	while (!atomic_load(&p->stop) && (monotonic_ns() - t0) / 1000000 < PING_LIMIT_MS) {
+		yajl_val v = client_next(&p->client, 100);
+		bool mine = v && json_int(v, "id", NULL) == id;
+
+		if (v)
+			yajl_tree_free(v);
+		if (mine) {
+			keep(p, monotonic_ns() - t0);
+			return true;
+		}
+		if (!v && p->client.eof)
+			return false;
+	}
+	return atomic_load(&p->stop);	/* stopped while waiting: not xgmd's fault */
+}
+
+static void *run(void *arg)
+{
+	struct pinger *p = arg;
+	long long id = 0;
+
+	p->client.fd = -1;
+	while (!atomic_load(&p->stop)) {
+		yajl_val hello;
+
+		if (p->client.eof)
+			client_close(&p->client);
+		if (p->client.fd < 0) {
+			/* The hello can wait behind a slice of xgmd's first pass. */
+			hello = client_connect(&p->client, p->socket);
+			if (!hello) {
+				client_close(&p->client);
+				usleep(10000);
+				continue;
+			}
+			yajl_tree_free(hello);
+		}
+		if (!ping(p, ++id))
+			p->unanswered++;
+		usleep(p->interval_ms * 1000);
+	}
+	client_close(&p->client);
+	return NULL;
+}
+
+struct pinger *pinger_start(const char *socket, unsigned int interval_ms)
+{
+	struct pinger *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	snprintf(p->socket, sizeof(p->socket), "%s", socket);
+	p->interval_ms = interval_ms;
+	if (pthread_create(&p->thread, NULL, run, p) != 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+size_t pinger_stop(struct pinger *p, uint64_t **samples, uint64_t *unanswered)
+{
+	size_t n;
+
+	*samples = NULL;
+	*unanswered = 0;
+	if (!p)
+		return 0;
+	atomic_store(&p->stop, true);
+	pthread_join(p->thread, NULL);
+	*samples = p->samples;
+	*unanswered = p->unanswered;
+	n = p->n_samples;
+	free(p);
+	return n;
+}

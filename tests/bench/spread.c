@@ -1,0 +1,22 @@
+/* Percentiles of the benchmark's samples (spread.h). */
+#include <stdlib.h>
+
+#include "spread.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void spread_of(uint64_t *samples, size_t n, struct spread *out)
+{
+	*out = (struct spread){ .n = n };
+	if (n == 0)
+		return;
+	qsort(samples, n, sizeof(*samples), cmp_u64);
+	out->p50_ms = (double)samples[n / 2] / 1e6;
+	out->p99_ms = (double)samples[n * 99 / 100] / 1e6;
+	out->max_ms = (double)samples[n - 1] / 1e6;
+}
