@@ -762,6 +762,11 @@ static int run_phase(struct bench *b, struct subject *s, const char *name,
 	while (r == 0 && !marks_all_seen(&b->marks) &&
 	       seconds_since(t_end) < 60 + (double)writes / 100)
 		sleep_ms(1);
+	/* The floor reads once per event and may be far behind its last value: wait for every event. */
+	while (r == 0 && s->is_floor &&
+	       atomic_load(&s->board->watch_events) - r0.watch_events < p->load.writes &&
+	       seconds_since(t_end) < 60 + (double)writes / 100)
+		sleep_ms(1);
 	probes_stop(&probes, p);
 	if (r < 0)
 		return r;
