@@ -22,7 +22,7 @@ struct floor_slot {
 struct floor_board {
 	uint64_t magic;
 	uint32_t n_domains;		/* slots: domids 1..n_domains */
-	_Atomic uint32_t ready;		/* 1 once the domains listed at start are adopted */
+	_Atomic uint32_t ready;		/* 1 once the first domains and their watches' first events are read */
 	_Atomic uint64_t reads, directories, watches, watch_events, failed;
 	struct floor_slot slots[];	/* index domid - 1 */
 };

@@ -10,7 +10,9 @@
  * xs_read, and nothing else: no settling, no metrics, no JSON, no output.
  *
  * What it read reaches the benchmark through the board (floor-board.h):
- * its request counters, and each data/meminfo_free value with its time.
+ * its request counters, each data/meminfo_free value with its time, and
+ * "ready" once the first domains are read and every watch's first event
+ * (each registration fires one at once) is taken.
  *
  * usage: xgm-bench-floor BOARD [--split]
  * with XENSTORED_PATH set. --split reads on a second connection that has no
@@ -208,7 +210,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	atomic_fetch_add(&f.board->watches, 2);
-	atomic_store(&f.board->ready, 1);
 	/* Until SIGTERM, whose default action ends it: there is nothing to clean up. */
 	for (;;) {
 		unsigned int n;
@@ -226,5 +227,9 @@ int main(int argc, char **argv)
 		else
 			free(read_key(&f, ev[XS_WATCH_PATH]));
 		free(ev);
+		/* Every watch answers once at once: ready when those answers are read too. */
+		if (!atomic_load(&f.board->ready) &&
+		    atomic_load(&f.board->watch_events) >= atomic_load(&f.board->watches))
+			atomic_store(&f.board->ready, 1);
 	}
 }

@@ -41,27 +41,12 @@ struct listener {
 	size_t n_streams;
 	struct listener_counts counts;
 	char stats_line[4096];
-	uint64_t *samples;
-	size_t n_samples, cap_samples;
+	struct samples samples;
 	const struct floor_board *board;	/* the floor's, polled while set */
 };
 
 /* How often the floor's board is looked at: the resolution of its latencies. */
 #define BOARD_POLL_MS 1
-
-static void add_sample(struct listener *l, uint64_t ns)
-{
-	if (l->n_samples == l->cap_samples) {
-		size_t cap = l->cap_samples ? l->cap_samples * 2 : 4096;
-		uint64_t *s = realloc(l->samples, cap * sizeof(*s));
-
-		if (!s)
-			return;		/* a lost sample, not a wrong one */
-		l->samples = s;
-		l->cap_samples = cap;
-	}
-	l->samples[l->n_samples++] = ns;
-}
 
 /* A mark seen for the first time is a sample: from its write to when it was seen. */
 static void see_mark(struct listener *l, long long domid, long long mark, uint64_t seen_ns)
@@ -75,7 +60,7 @@ static void see_mark(struct listener *l, long long domid, long long mark, uint64
 	if ((uint64_t)mark <= atomic_load(&m->last_seen[domid - 1]))
 		return;
 	atomic_store(&m->last_seen[domid - 1], (uint64_t)mark);
-	add_sample(l, seen_ns - m->written_ns[mark - m->base]);
+	samples_add(&l->samples, seen_ns - m->written_ns[mark - m->base]);
 }
 
 static void measure_event(struct listener *l, yajl_val v, uint64_t now)
@@ -264,7 +249,7 @@ void listener_free(struct listener *l)
 	close(l->wake[0]);
 	close(l->wake[1]);
 	pthread_mutex_destroy(&l->lock);
-	free(l->samples);
+	free(l->samples.v);
 	free(l);
 }
 
@@ -329,10 +314,9 @@ size_t listener_take_samples(struct listener *l, uint64_t **samples)
 	size_t n;
 
 	pthread_mutex_lock(&l->lock);
-	*samples = l->samples;
-	n = l->n_samples;
-	l->samples = NULL;
-	l->n_samples = l->cap_samples = 0;
+	*samples = l->samples.v;
+	n = l->samples.n;
+	l->samples = (struct samples){ 0 };
 	pthread_mutex_unlock(&l->lock);
 	return n;
 }

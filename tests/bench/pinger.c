@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pinger.h"
+#include "spread.h"
 #include "workload.h"
 #include "xgmd-test.h"
 
@@ -25,24 +26,9 @@ struct pinger {
 	pthread_t thread;
 	atomic_bool stop;
 	struct client client;
-	uint64_t *samples;	/* owned by the thread until it is joined */
-	size_t n_samples, cap_samples;
+	struct samples samples;	/* the thread's until it is joined */
 	uint64_t unanswered;
 };
-
-static void keep(struct pinger *p, uint64_t ns)
-{
-	if (p->n_samples == p->cap_samples) {
-		size_t cap = p->cap_samples ? p->cap_samples * 2 : 1024;
-		uint64_t *s = realloc(p->samples, cap * sizeof(*s));
-
-		if (!s)
-			return;		/* a lost sample, not a wrong one */
-		p->samples = s;
-		p->cap_samples = cap;
-	}
-	p->samples[p->n_samples++] = ns;
-}
 
 /* One round trip: true when the reply to this id came. */
 static bool ping(struct pinger *p, long long id)
@@ -60,7 +46,7 @@ static bool ping(struct pinger *p, long long id)
 		if (v)
 			yajl_tree_free(v);
 		if (mine) {
-			keep(p, monotonic_ns() - t0);
+			samples_add(&p->samples, monotonic_ns() - t0);
 			return true;
 		}
 		if (!v && p->client.eof)
@@ -123,9 +109,9 @@ size_t pinger_stop(struct pinger *p, uint64_t **samples, uint64_t *unanswered)
 		return 0;
 	atomic_store(&p->stop, true);
 	pthread_join(p->thread, NULL);
-	*samples = p->samples;
+	*samples = p->samples.v;
 	*unanswered = p->unanswered;
-	n = p->n_samples;
+	n = p->samples.n;
 	free(p);
 	return n;
 }

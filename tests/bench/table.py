@@ -84,8 +84,8 @@ def busy_table(run):
 def storm_table(run):
     """What the storm did to the guests' writes, and the events each subject left unread."""
     out = ["| subject | writes/s | guest write p50 ms | p99 ms | max ms | "
-           "unread watch events, mean | peak |",
-           "|---|--:|--:|--:|--:|--:|--:|"]
+           "unread watch events, mean | peak | events per write |",
+           "|---|--:|--:|--:|--:|--:|--:|--:|"]
     for s in run["subjects"]:
         for p in s["phases"]:
             if p["phase"] != "storm":
@@ -93,7 +93,8 @@ def storm_table(run):
             gw, un = p["guest_write_ms"], p.get("unread_watch_events")
             out.append(f"| {s['name']} | {p['writes_per_second']:.0f} | {gw['p50']:.3f} | "
                        f"{gw['p99']:.3f} | {gw['max']:.3f} | "
-                       f"{f(un['mean'], 0) if un else '—'} | {un['peak'] if un else '—'} |")
+                       f"{f(un['mean'], 0) if un else '—'} | {un['peak'] if un else '—'} | "
+                       f"{p['xenstore_requests']['watch_events'] / p['writes']:.2f} |")
     return out
 
 
@@ -170,8 +171,10 @@ def main():
     for path in sys.argv[1:]:
         run = json.load(open(path))
         m = run["machine"]
+        load = (f"; load average {m['loadavg_at_start']:.1f} at the start, "
+                f"{m['loadavg_at_end']:.1f} at the end" if "loadavg_at_start" in m else "")
         print(f"From `{path}`, on {daemon(run)} "
-              f"({m['cpus']} × {m['cpu']}, Linux {m['kernel']}):\n")
+              f"({m['cpus']} × {m['cpu']}, Linux {m['kernel']}{load}):\n")
         print("\n".join(phases_table(run)))
         print()
         print("\n".join(start_table(run)))

@@ -147,6 +147,7 @@ struct bench {
 	double dom0_read_us, dom0_read_xenstored_us;	/* one dom0 read, round trip and xenstored's CPU */
 	struct subject subjects[MAX_SUBJECTS];
 	size_t n_subjects;
+	double loadavg_start;
 };
 
 static const char *const sets_min[] = {
@@ -458,11 +459,44 @@ static bool exited_early(struct subject *s)
 	return true;
 }
 
+/* Waits until ready says the child subject has adopted every domain; it may not exit meanwhile. */
+static int wait_started(struct bench *b, struct subject *s, uint64_t t0,
+			bool (*ready)(struct bench *b, struct subject *s))
+{
+	while (seconds_since(t0) < 600) {
+		if (ready(b, s)) {
+			s->windows[W_ADOPT] = (struct window_result){
+				.measured = true, .seconds = seconds_since(t0),
+				.domains = b->opt.domains };
+			return 0;
+		}
+		if (exited_early(s))
+			return -ECHILD;
+		sleep_ms(1);
+	}
+	return -ETIMEDOUT;
+}
+
+/* The baseline says "ready" once it has read every domain. */
+static bool baseline_ready(struct bench *b, struct subject *s)
+{
+	struct listener_counts c;
+
+	(void)s;
+	listener_counts(b->listener, &c);
+	return c.ready > 0;
+}
+
+/* The floor has adopted every domain when its board says so and it has read each last value. */
+static bool floor_ready(struct bench *b, struct subject *s)
+{
+	return atomic_load(&s->board->ready) && marks_all_seen(&b->marks);
+}
+
 static int start_baseline(struct bench *b, struct subject *s)
 {
 	uint64_t t0 = monotonic_ns();
 	char *argv[] = { (char *)b->opt.python, (char *)b->opt.monitor, NULL };
-	struct listener_counts c;
 	int pipefd[2], r;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -476,19 +510,7 @@ static int start_baseline(struct bench *b, struct subject *s)
 	r = listener_add(b->listener, pipefd[0], true);
 	if (r < 0)
 		return r;
-	while (seconds_since(t0) < 600) {
-		listener_counts(b->listener, &c);
-		if (c.ready > 0) {
-			s->windows[W_ADOPT] = (struct window_result){
-				.measured = true, .seconds = seconds_since(t0),
-				.domains = b->opt.domains };
-			return 0;
-		}
-		if (exited_early(s))
-			return -ECHILD;
-		sleep_ms(5);
-	}
-	return -ETIMEDOUT;
+	return wait_started(b, s, t0, baseline_ready);
 }
 
 /* The floor's board, a file in the sandbox directory, mapped shared. */
@@ -515,7 +537,6 @@ static struct floor_board *board_new(struct bench *b, char *path, size_t size)
 	return fb;
 }
 
-/* Ready once it has adopted every domain and read each one's last value. */
 static int start_floor(struct bench *b, struct subject *s)
 {
 	uint64_t t0 = monotonic_ns();
@@ -530,18 +551,7 @@ static int start_floor(struct bench *b, struct subject *s)
 	if (s->pid < 0)
 		return s->pid;
 	listener_watch_board(b->listener, s->board);
-	while (seconds_since(t0) < 600) {
-		if (atomic_load(&s->board->ready) && marks_all_seen(&b->marks)) {
-			s->windows[W_ADOPT] = (struct window_result){
-				.measured = true, .seconds = seconds_since(t0),
-				.domains = b->opt.domains };
-			return 0;
-		}
-		if (exited_early(s))
-			return -ECHILD;
-		sleep_ms(1);
-	}
-	return -ETIMEDOUT;
+	return wait_started(b, s, t0, floor_ready);
 }
 
 static int stop_subject(struct bench *b, struct subject *s)
@@ -762,11 +772,20 @@ static int run_phase(struct bench *b, struct subject *s, const char *name,
 	while (r == 0 && !marks_all_seen(&b->marks) &&
 	       seconds_since(t_end) < 60 + (double)writes / 100)
 		sleep_ms(1);
-	/* The floor reads once per event and may be far behind its last value: wait for every event. */
-	while (r == 0 && s->is_floor &&
-	       atomic_load(&s->board->watch_events) - r0.watch_events < p->load.writes &&
-	       seconds_since(t_end) < 60 + (double)writes / 100)
-		sleep_ms(1);
+	/*
+	 * The floor reads once per event, so it can be far behind its last
+	 * value: wait until it takes no event for 300 ms. (Not until one event
+	 * per write: the C xenstored merges an event into an identical one
+	 * still queued.)
+	 */
+	for (uint64_t taken = 0, since = monotonic_ns(); r == 0 && s->is_floor &&
+	     seconds_since(since) < 0.3 && seconds_since(t_end) < 60 + (double)writes / 100;
+	     sleep_ms(1)) {
+		if (atomic_load(&s->board->watch_events) != taken) {
+			taken = atomic_load(&s->board->watch_events);
+			since = monotonic_ns();
+		}
+	}
 	probes_stop(&probes, p);
 	if (r < 0)
 		return r;
@@ -1113,7 +1132,21 @@ static void gen_phase(yajl_gen g, const struct subject *s, const struct phase *p
 	yajl_gen_map_close(g);
 }
 
-static void gen_machine(yajl_gen g)
+/* The 1-minute load average: other work on the machine, which a run's ratios depend on. */
+static double loadavg(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double l = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+static void gen_machine(yajl_gen g, const struct bench *b)
 {
 	struct utsname u;
 	char line[256], model[256] = "unknown";
@@ -1136,6 +1169,8 @@ static void gen_machine(yajl_gen g)
 	gen_str(g, "cpu", model);
 	gen_int(g, "cpus", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
 	gen_str(g, "kernel", u.release);
+	gen_num(g, "loadavg_at_start", b->loadavg_start);
+	gen_num(g, "loadavg_at_end", loadavg());
 	yajl_gen_map_close(g);
 }
 
@@ -1151,7 +1186,7 @@ static int write_json(const struct bench *b)
 		return -ENOMEM;
 	yajl_gen_config(g, yajl_gen_beautify, 1);
 	yajl_gen_map_open(g);
-	gen_machine(g);
+	gen_machine(g, b);
 	gen_key(g, "workload");
 	yajl_gen_map_open(g);
 	gen_str(g, "xenstored", sandbox_flavour_name(b->sb.flavour));
@@ -1496,6 +1531,7 @@ int main(int argc, char **argv)
 			add_subject(&b, "pyxs", "none", 0, false, NULL);
 	}
 
+	b.loadavg_start = loadavg();
 	r = setup(&b);
 	/* The first xgmd gets the fan-out, the restart and the releases. */
 	for (size_t i = 0; i < b.n_subjects && r == 0; i++)
