@@ -52,7 +52,11 @@ static bool ping(struct pinger *p, long long id)
 		if (!v && p->client.eof)
 			return false;
 	}
-	return atomic_load(&p->stop);	/* stopped while waiting: not xgmd's fault */
+	if (atomic_load(&p->stop))
+		return true;	/* stopped while waiting: not xgmd's fault */
+	/* Unanswered, and kept as a round trip of at least this long: the worst case stays in. */
+	samples_add(&p->samples, monotonic_ns() - t0);
+	return false;
 }
 
 static void *run(void *arg)

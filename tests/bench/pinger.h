@@ -19,6 +19,7 @@ struct pinger *pinger_start(const char *socket, unsigned int interval_ms);
 /*
  * Stops it and hands over the round trips measured (ns; the caller frees
  * *samples) and how many pings went unanswered (xgmd closed the connection,
- * or 30 s passed). NULL is a pinger that never started: nothing.
+ * or 30 s passed: such a ping is among the samples as 30 s, a lower bound).
+ * NULL is a pinger that never started: nothing.
  */
 size_t pinger_stop(struct pinger *p, uint64_t **samples, uint64_t *unanswered);
