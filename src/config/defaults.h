@@ -44,7 +44,7 @@
 
 /* [xenstore] */
 #define XGM_DEFAULT_XENSTORE_WATCH_CONNECTIONS 4	/* connections */
-#define XGM_DEFAULT_XENSTORE_REQUEST_CONNECTIONS 4	/* connections, a thread each */
+#define XGM_DEFAULT_XENSTORE_REQUEST_CONNECTIONS 8	/* connections, a thread each */
 #define XGM_DEFAULT_XENSTORE_REQUEST_TIMEOUT_MS 5000	/* ms before "stalled" */
 #define XGM_DEFAULT_XENSTORE_LIVENESS_MS 1000		/* ms between checks */
 #define XGM_DEFAULT_XENSTORE_RECONNECT_MIN_MS 100	/* ms, the first backoff */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "floor-board.h"
 #include "listener.h"
 #include "xgmd-test.h"
 
@@ -40,30 +41,17 @@ struct listener {
 	size_t n_streams;
 	struct listener_counts counts;
 	char stats_line[4096];
-	uint64_t *samples;
-	size_t n_samples, cap_samples;
+	struct samples samples;
+	const struct floor_board *board;	/* the floor's, polled while set */
 };
 
-static void add_sample(struct listener *l, uint64_t ns)
-{
-	if (l->n_samples == l->cap_samples) {
-		size_t cap = l->cap_samples ? l->cap_samples * 2 : 4096;
-		uint64_t *s = realloc(l->samples, cap * sizeof(*s));
+/* How often the floor's board is looked at: the resolution of its latencies. */
+#define BOARD_POLL_MS 1
 
-		if (!s)
-			return;		/* a lost sample, not a wrong one */
-		l->samples = s;
-		l->cap_samples = cap;
-	}
-	l->samples[l->n_samples++] = ns;
-}
-
-/* A mark seen for the first time is a sample: from its write to now. */
-static void measure_event(struct listener *l, yajl_val v, uint64_t now)
+/* A mark seen for the first time is a sample: from its write to when it was seen. */
+static void see_mark(struct listener *l, long long domid, long long mark, uint64_t seen_ns)
 {
 	struct marks *m = l->marks;
-	long long domid = json_int(v, "domain", "id");
-	long long mark = json_int(json_get(v, "data", "memory"), "free_kib", NULL);
 
 	if (domid < 1 || (unsigned long long)domid > m->n_domains || mark < 0)
 		return;
@@ -72,7 +60,27 @@ static void measure_event(struct listener *l, yajl_val v, uint64_t now)
 	if ((uint64_t)mark <= atomic_load(&m->last_seen[domid - 1]))
 		return;
 	atomic_store(&m->last_seen[domid - 1], (uint64_t)mark);
-	add_sample(l, now - m->written_ns[mark - m->base]);
+	samples_add(&l->samples, seen_ns - m->written_ns[mark - m->base]);
+}
+
+static void measure_event(struct listener *l, yajl_val v, uint64_t now)
+{
+	see_mark(l, json_int(v, "domain", "id"),
+		 json_int(json_get(v, "data", "memory"), "free_kib", NULL), now);
+}
+
+/* The floor's values, with the time it read them. */
+static void poll_board(struct listener *l)
+{
+	const struct floor_board *b = l->board;
+	uint32_t n = b->n_domains < l->marks->n_domains ? b->n_domains : l->marks->n_domains;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v = atomic_load(&b->slots[i].value);
+
+		if (v > atomic_load(&l->marks->last_seen[i]))
+			see_mark(l, i + 1, (long long)v, atomic_load(&b->slots[i].seen_ns));
+	}
 }
 
 static void handle_line(struct listener *l, struct stream *s, char *line, size_t len)
@@ -158,18 +166,31 @@ static void *run(void *arg)
 	struct epoll_event evs[64];
 
 	for (;;) {
-		int n = epoll_wait(l->epfd, evs, 64, -1);
+		int timeout, n;
 
+		pthread_mutex_lock(&l->lock);
+		timeout = l->board ? BOARD_POLL_MS : -1;
+		pthread_mutex_unlock(&l->lock);
+		n = epoll_wait(l->epfd, evs, 64, timeout);
 		pthread_mutex_lock(&l->lock);
 		if (l->stop) {
 			pthread_mutex_unlock(&l->lock);
 			return NULL;
 		}
+		if (l->board)
+			poll_board(l);
 		for (int i = 0; i < n; i++) {
 			size_t idx = evs[i].data.u64;
 
+			if (idx == MAX_STREAMS) {	/* woken: drain, or epoll says so again */
+				char buf[64];
+
+				while (read(l->wake[0], buf, sizeof(buf)) > 0)
+					;
+				continue;
+			}
 			if (idx >= l->n_streams || l->streams[idx].fd < 0)
-				continue;	/* the wake pipe, or a stream dropped meanwhile */
+				continue;	/* a stream dropped meanwhile */
 			if (!read_stream(l, &l->streams[idx]))
 				close_stream(l, idx);
 		}
@@ -228,7 +249,7 @@ void listener_free(struct listener *l)
 	close(l->wake[0]);
 	close(l->wake[1]);
 	pthread_mutex_destroy(&l->lock);
-	free(l->samples);
+	free(l->samples.v);
 	free(l);
 }
 
@@ -260,6 +281,16 @@ out:
 	return r;
 }
 
+void listener_watch_board(struct listener *l, const struct floor_board *board)
+{
+	pthread_mutex_lock(&l->lock);
+	l->board = board;
+	pthread_mutex_unlock(&l->lock);
+	/* epoll_wait may be waiting with no timeout */
+	if (write(l->wake[1], "", 1) < 0)
+		perror("xgm-bench: waking the listener");
+}
+
 void listener_counts(struct listener *l, struct listener_counts *c)
 {
 	pthread_mutex_lock(&l->lock);
@@ -283,10 +314,9 @@ size_t listener_take_samples(struct listener *l, uint64_t **samples)
 	size_t n;
 
 	pthread_mutex_lock(&l->lock);
-	*samples = l->samples;
-	n = l->n_samples;
-	l->samples = NULL;
-	l->n_samples = l->cap_samples = 0;
+	*samples = l->samples.v;
+	n = l->samples.n;
+	l->samples = (struct samples){ 0 };
 	pthread_mutex_unlock(&l->lock);
 	return n;
 }

@@ -2,7 +2,8 @@
  * The benchmark's subscribers: a thread that reads every subscriber's
  * stream (xgmd's sockets, or the baseline monitor's stdout) as it comes,
  * counts what each receives, and, on the measured stream, turns each
- * data/meminfo_free mark it sees into a latency sample.
+ * data/meminfo_free mark it sees into a latency sample; for the floor
+ * client, which prints nothing, it polls the floor's board instead.
  */
 #pragma once
 
@@ -29,6 +30,13 @@ void listener_free(struct listener *l);
 
 /* Adds a stream; the listener owns fd from then on. measure: its marks give latency samples. */
 int listener_add(struct listener *l, int fd, bool measure);
+struct floor_board;
+/*
+ * Polls the floor's board every millisecond, its data/meminfo_free values
+ * as marks seen (at the time the floor read them); NULL stops. The caller
+ * keeps the board mapped until then.
+ */
+void listener_watch_board(struct listener *l, const struct floor_board *board);
 /* Closes every stream (the thread keeps running). */
 void listener_drop_all(struct listener *l);
 

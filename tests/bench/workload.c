@@ -23,6 +23,9 @@ struct workload {
 	uint64_t *cycles;		/* agent cycles per domain */
 	struct marks *marks;
 	unsigned int next_domain;	/* round-robin position */
+	_Atomic uint64_t writes_done;
+	uint64_t *write_ns;		/* while workload_run runs: each write's time */
+	size_t n_write_ns, cap_write_ns;
 };
 
 uint64_t monotonic_ns(void)
@@ -128,10 +131,19 @@ int workload_reopen(struct workload *w)
 	return open_guests(w);
 }
 
+uint64_t workload_writes_done(const struct workload *w)
+{
+	return atomic_load(&w->writes_done);
+}
+
 static int put(struct workload *w, unsigned int idx, const char *path, const char *value)
 {
+	uint64_t t0 = monotonic_ns();
 	int r = guest_write(w->guests[idx], 0, path, value, strlen(value));
 
+	if (w->n_write_ns < w->cap_write_ns)
+		w->write_ns[w->n_write_ns++] = monotonic_ns() - t0;
+	atomic_fetch_add(&w->writes_done, 1);
 	if (r < 0)
 		fprintf(stderr, "xgm-bench: domain %u writing %s: %s\n", idx + 1, path,
 			strerror(-r));
@@ -201,25 +213,43 @@ static void first_cycle_key(unsigned int domid, unsigned int i, char *path, size
 	}
 }
 
+static int populate_one(struct workload *w, unsigned int idx, unsigned int keys)
+{
+	char path[64], value[64];
+	int r = 0;
+
+	/* meminfo_free and data/updated are two of the keys. */
+	for (unsigned int i = 0; i + 2 < keys && r == 0; i++) {
+		first_cycle_key(idx + 1, i, path, sizeof(path), value, sizeof(value));
+		r = put(w, idx, path, value);
+	}
+	if (r == 0)
+		r = put_mark(w, idx);
+	if (r == 0)
+		r = put(w, idx, "data/updated", "0");
+	return r;
+}
+
 int workload_populate(struct workload *w, unsigned int keys)
 {
-	for (unsigned int idx = 0; idx < w->n_domains; idx++) {
-		char path[64], value[64];
-		int r = 0;
+	int r = 0;
 
-		/* meminfo_free and data/updated are two of the keys. */
-		for (unsigned int i = 0; i + 2 < keys && r == 0; i++) {
-			first_cycle_key(idx + 1, i, path, sizeof(path), value, sizeof(value));
-			r = put(w, idx, path, value);
-		}
-		if (r == 0)
-			r = put_mark(w, idx);
-		if (r == 0)
-			r = put(w, idx, "data/updated", "0");
-		if (r < 0)
-			return r;
+	for (unsigned int idx = 0; idx < w->n_domains && r == 0; idx++)
+		r = populate_one(w, idx, keys);
+	return r;
+}
+
+int workload_renew(struct workload *w, unsigned int first, unsigned int n, unsigned int keys)
+{
+	int r = 0;
+
+	for (unsigned int idx = first - 1; idx < first - 1 + n && idx < w->n_domains && r == 0;
+	     idx++) {
+		guest_close(w->guests[idx]);
+		w->guests[idx] = guest_open(w->dir, idx + 1);
+		r = w->guests[idx] ? populate_one(w, idx, keys) : -errno;
 	}
-	return 0;
+	return r;
 }
 
 static void pace(uint64_t start_ns, uint64_t done, double rate)
@@ -270,6 +300,10 @@ int workload_run(struct workload *w, enum workload_kind kind, uint64_t writes, d
 	int r = 0;
 
 	*res = (struct workload_result){ 0 };
+	/* An agent cycle can end past writes by up to three. */
+	w->write_ns = malloc((writes + 4) * sizeof(*w->write_ns));
+	w->cap_write_ns = w->write_ns ? writes + 4 : 0;
+	w->n_write_ns = 0;
 	while (res->writes < writes && r == 0) {
 		unsigned int idx = w->next_domain;
 
@@ -284,5 +318,9 @@ int workload_run(struct workload *w, enum workload_kind kind, uint64_t writes, d
 		}
 	}
 	res->seconds = (double)(monotonic_ns() - start) / 1e9;
+	spread_of(w->write_ns, w->n_write_ns, &res->write_time);
+	free(w->write_ns);
+	w->write_ns = NULL;
+	w->cap_write_ns = w->n_write_ns = 0;
 	return r;
 }

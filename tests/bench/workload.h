@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "spread.h"
+
 /*
  * The write times of data/meminfo_free values, shared by the writing and
  * the listening threads. Value v (base <= v < base + cap) was written at
@@ -40,6 +42,10 @@ struct workload *workload_new(const char *dir, unsigned int n_domains, struct ma
 void workload_free(struct workload *w);
 /* After a xenstored restart: the rings are new. */
 int workload_reopen(struct workload *w);
+/* The same for n domains from first on, destroyed and created again; then their first cycle. */
+int workload_renew(struct workload *w, unsigned int first, unsigned int n, unsigned int keys);
+/* Every write done so far over every ring; any thread may ask. */
+uint64_t workload_writes_done(const struct workload *w);
 
 /*
  * Every domain's agent writes its first cycle: keys keys in all (OS,
@@ -67,6 +73,7 @@ struct workload_result {
 	uint64_t writes;
 	uint64_t changed;	/* writes that changed a value */
 	double seconds;
+	struct spread write_time;	/* each write, from the request to xenstored's answer */
 };
 
 /* About writes writes, at rate writes per second (0: as fast as xenstored answers). */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -24,17 +25,28 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "backlog.h"
+#include "floor-board.h"
 #include "listener.h"
+#include "pinger.h"
 #include "procstat.h"
 #include "sandbox.h"
+#include "spread.h"
 #include "workload.h"
 #include "xgmd-test.h"
 
 #define MAX_PHASES 8
-#define MAX_SUBJECTS 4
+#define MAX_SUBJECTS 5
 #define MAX_FANOUT 4
 
 #define MAX_EXTRA_SETS 8
+
+/* The pinger's pace: often enough for a p99 in seconds, rarely enough to cost xgmd little. */
+#define PING_INTERVAL_MS 5
+/* How often the unread watch events are sampled during a storm. */
+#define BACKLOG_INTERVAL_MS 10
+/* Bounds of a start or a resync at 1000 domains on a busy machine: only a hang ends them. */
+#define START_LIMIT_S 600
 
 struct options {
 	unsigned int domains;
@@ -47,8 +59,11 @@ struct options {
 	unsigned int fanout[MAX_FANOUT];	/* subscriber counts, the first is the base */
 	size_t n_fanout;
 	bool baseline;			/* run the Python monitor too */
+	bool floor;			/* run the floor client (floor.c) too */
+	bool floor_split;		/* the floor reads on a second connection */
 	const char *python;
 	const char *monitor;		/* pyxs-monitor.py */
+	const char *floor_path;		/* xgm-bench-floor */
 	const char *json;
 	bool keep;
 	bool xgmd_only;			/* the first subject alone */
@@ -70,11 +85,35 @@ struct phase {
 	struct requests req;
 	uint64_t events;		/* received, per subscriber */
 	uint64_t lost;
-	size_t samples;
-	double p50_ms, p99_ms, max_ms;
+	struct spread latency;		/* from a guest's write to its value out */
+	struct spread ping;		/* a ping's round trip meanwhile (storms) */
+	uint64_t ping_unanswered;
+	struct backlog_result unread;	/* watch events not taken yet (storms) */
 	double drain_s;			/* from the last write to the last mark seen */
 	unsigned int incomplete;	/* domains whose last mark never came */
 	uint64_t invalid;		/* lines that were not JSON */
+};
+
+/* Stretches of time in which xgmd's loop has more than guest writes to do. */
+enum window {
+	W_ADOPT,	/* from the start to every domain adopted */
+	W_RELEASE,	/* a burst of domains destroyed, until xgmd has forgotten them */
+	W_INTRODUCE,	/* the same domains created again, until xgmd has adopted them */
+	W_RESYNC,	/* after a xenstored restart, until every new value is out */
+	N_WINDOWS,
+};
+
+static const char *const window_names[N_WINDOWS] = {
+	[W_ADOPT] = "adopt", [W_RELEASE] = "release", [W_INTRODUCE] = "introduce",
+	[W_RESYNC] = "resync",
+};
+
+struct window_result {
+	bool measured;
+	double seconds;
+	unsigned int domains;		/* adopted, released, introduced or resynchronised */
+	struct spread ping;		/* xgmd subjects only */
+	uint64_t ping_unanswered;
 };
 
 struct subject {
@@ -82,11 +121,11 @@ struct subject {
 	const char *settle;		/* what its settling is, for the report */
 	double quiet_ms;		/* the settle time a latency includes */
 	bool is_xgmd;
+	bool is_floor;
 	const char *const *sets;	/* xgmd's --set options */
 	/* What the run measured. */
-	double start_s;
+	struct window_result windows[N_WINDOWS];
 	uint64_t start_cpu_ns, start_xenstored_ns;	/* during the start */
-	double restart_s;		/* < 0: not measured */
 	uint64_t start_rss_kib;		/* once every domain is adopted */
 	uint64_t rss_kib, hwm_kib;	/* at the end, and the peak */
 	struct phase phases[MAX_PHASES];
@@ -95,6 +134,8 @@ struct subject {
 	pid_t pid;
 	struct xgmd xgmd;
 	struct client *ctl;
+	struct floor_board *board;	/* the floor's, mapped */
+	long long domains_known;	/* xgmd's stats once it has adopted every domain */
 };
 
 struct bench {
@@ -105,9 +146,10 @@ struct bench {
 	struct workload *load;
 	struct listener *listener;
 	double create_s, populate_s;
-	double floor_us, floor_xenstored_us;	/* one dom0 read, round trip and xenstored's CPU */
+	double dom0_read_us, dom0_read_xenstored_us;	/* one dom0 read, round trip and xenstored's CPU */
 	struct subject subjects[MAX_SUBJECTS];
 	size_t n_subjects;
+	double loadavg_start;
 };
 
 static const char *const sets_min[] = {
@@ -157,7 +199,7 @@ static pid_t xenstored_pid(struct bench *b)
  * C xenstored visits every connection (each domain's ring is one) on each
  * pass of its loop, so it grows with the number of domains.
  */
-static int measure_floor(struct bench *b)
+static int measure_dom0_read(struct bench *b)
 {
 	enum { READS = 4000 };
 	struct xs_handle *xs = sandbox_connect(b->dir);
@@ -178,10 +220,10 @@ static int measure_floor(struct bench *b)
 			r = -errno;
 		free(v);
 	}
-	b->floor_us = (double)(monotonic_ns() - t0) / 1e3 / READS;
+	b->dom0_read_us = (double)(monotonic_ns() - t0) / 1e3 / READS;
 	if (r == 0 && proc_usage(xenstored_pid(b), &x1) < 0)
 		r = -ESRCH;
-	b->floor_xenstored_us = (double)(x1.cpu_ns - x0.cpu_ns) / 1e3 / READS;
+	b->dom0_read_xenstored_us = (double)(x1.cpu_ns - x0.cpu_ns) / 1e3 / READS;
 	xs_close(xs);
 	return r;
 }
@@ -266,15 +308,90 @@ static int baseline_requests(struct bench *b, struct subject *s, struct requests
 	return 0;
 }
 
+/* The floor counts its own on its board. */
+static int floor_requests(struct subject *s, struct requests *req)
+{
+	const struct floor_board *fb = s->board;
+
+	*req = (struct requests){
+		.reads = atomic_load(&fb->reads),
+		.directories = atomic_load(&fb->directories),
+		.watches = atomic_load(&fb->watches),
+		.watch_events = atomic_load(&fb->watch_events),
+	};
+	return 0;
+}
+
 static int subject_requests(struct bench *b, struct subject *s, struct requests *req)
 {
+	if (s->is_floor)
+		return floor_requests(s, req);
 	return s->is_xgmd ? xgmd_requests(s, req) : baseline_requests(b, s, req);
+}
+
+/* Stops a pinger whose samples are not wanted; the caller frees what it returns. */
+static uint64_t *samples_of_stopped(struct pinger *p)
+{
+	uint64_t *samples, unanswered;
+
+	pinger_stop(p, &samples, &unanswered);
+	return samples;
+}
+
+static void print_window(const struct subject *s, enum window w, const char *what)
+{
+	const struct window_result *res = &s->windows[w];
+
+	printf("  %-9s %s: %u domains in %.3f s; ping p50 %.2f p99 %.2f max %.2f ms "
+	       "(%zu, %" PRIu64 " unanswered)\n", s->name, what, res->domains, res->seconds,
+	       res->ping.p50_ms, res->ping.p99_ms, res->ping.max_ms, res->ping.n,
+	       res->ping_unanswered);
+	fflush(stdout);
+}
+
+/* Ends a window's pinger and keeps what it measured. */
+static void end_window(struct subject *s, enum window w, struct pinger *p, double seconds,
+		       unsigned int domains)
+{
+	struct window_result *res = &s->windows[w];
+	uint64_t *samples;
+	size_t n = pinger_stop(p, &samples, &res->ping_unanswered);
+
+	res->measured = true;
+	res->seconds = seconds;
+	res->domains = domains;
+	spread_of(samples, n, &res->ping);
+	free(samples);
+}
+
+/* How many domains xgmd knows once nothing is left to adopt; -EAGAIN before, -EPROTO. */
+static long long xgmd_domains_settled(struct subject *s)
+{
+	yajl_val v = client_call(s->ctl, "{\"cmd\":\"stats\",\"id\":1}");
+	long long n = stat_of(v, "domains"), pending = stat_of(v, "resync_pending");
+
+	/*
+	 * Its loop can be busy for longer than a client waits (a burst of
+	 * releases at 1000 domains): ask again. The late reply is taken by the
+	 * next call, one answer behind, which only delays the end by one call.
+	 */
+	if (!v && !s->ctl->eof && kill(s->pid, 0) == 0)
+		return -EAGAIN;
+	if (v)
+		yajl_tree_free(v);
+	if (n < 0 || pending < 0) {
+		fprintf(stderr, "xgm-bench: no stats from xgmd\n");
+		return -EPROTO;
+	}
+	return pending == 0 ? n : -EAGAIN;
 }
 
 /* xgmd has adopted every domain when its stats say so. */
 static int start_xgmd(struct bench *b, struct subject *s)
 {
 	uint64_t t0 = monotonic_ns();
+	struct pinger *pinger;
+	long long n;
 	yajl_val v;
 
 	const char *sets[32];
@@ -287,77 +404,160 @@ static int start_xgmd(struct bench *b, struct subject *s)
 	sets[n_sets] = NULL;
 	xgmd_start_logging(&s->xgmd, b->dir, s->name, sets, "notice");
 	s->pid = s->xgmd.pid;
+	pinger = pinger_start(s->xgmd.socket, PING_INTERVAL_MS);
 	s->ctl = malloc(sizeof(*s->ctl));
-	if (!s->ctl)
+	if (!s->ctl || !pinger) {
+		free(samples_of_stopped(pinger));
 		return -ENOMEM;
+	}
 	/* The hello can wait behind a slice of the first pass. */
 	v = client_connect(s->ctl, s->xgmd.socket);
-	while (!v && s->ctl->fd >= 0 && seconds_since(t0) < 120)
+	while (!v && s->ctl->fd >= 0 && seconds_since(t0) < START_LIMIT_S)
 		v = client_next(s->ctl, 1000);
 	if (!v) {
 		fprintf(stderr, "xgm-bench: no hello from %s\n", s->xgmd.socket);
+		free(samples_of_stopped(pinger));
 		return -EPROTO;
 	}
 	yajl_tree_free(v);
-	while (seconds_since(t0) < 120) {
-		long long n, pending;
+	/* The first pass is done when nothing is pending and every domain is known. */
+	while (((n = xgmd_domains_settled(s)) == -EAGAIN || (n >= 0 && n < b->opt.domains)) &&
+	       seconds_since(t0) < START_LIMIT_S)
+		sleep_ms(1);
+	if (n >= b->opt.domains) {
+		s->domains_known = n;	/* dom0's home counts too */
+		end_window(s, W_ADOPT, pinger, seconds_since(t0), b->opt.domains);
+		return subscribe(b, s, true);
+	}
+	free(samples_of_stopped(pinger));
+	fprintf(stderr, "xgm-bench: %s did not adopt %u domains in %d s\n", s->name,
+		b->opt.domains, START_LIMIT_S);
+	return n == -EPROTO ? -EPROTO : -ETIMEDOUT;
+}
 
-		/* The first pass is done when nothing is pending and every domain is known. */
-		v = client_call(s->ctl, "{\"cmd\":\"stats\",\"id\":1}");
-		n = stat_of(v, "domains");
-		pending = stat_of(v, "resync_pending");
-		if (v)
-			yajl_tree_free(v);
-		if (pending == 0 && n >= (long long)b->opt.domains) {
-			s->start_s = seconds_since(t0);
-			return subscribe(b, s, true);
+/* A client of the sandbox's xenstored as dom0, its stdout on out_fd (-1: ours). */
+static pid_t spawn_client(struct bench *b, char *const argv[], int out_fd)
+{
+	char xs_path[PATH_MAX + 16];
+	pid_t pid;
+
+	snprintf(xs_path, sizeof(xs_path), "%s/socket", b->dir);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (out_fd >= 0)
+			dup2(out_fd, STDOUT_FILENO);
+		setenv("XENSTORED_PATH", xs_path, 1);
+		execv(argv[0], argv);
+		fprintf(stderr, "xgm-bench: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid < 0 ? -errno : pid;
+}
+
+/* The child exited during its start-up: say so. */
+static bool exited_early(struct subject *s)
+{
+	if (waitpid(s->pid, NULL, WNOHANG) != s->pid)
+		return false;
+	s->pid = 0;
+	fprintf(stderr, "xgm-bench: %s exited during start-up\n", s->name);
+	return true;
+}
+
+/* Waits until ready says the child subject has adopted every domain; it may not exit meanwhile. */
+static int wait_started(struct bench *b, struct subject *s, uint64_t t0,
+			bool (*ready)(struct bench *b, struct subject *s))
+{
+	while (seconds_since(t0) < START_LIMIT_S) {
+		if (ready(b, s)) {
+			s->windows[W_ADOPT] = (struct window_result){
+				.measured = true, .seconds = seconds_since(t0),
+				.domains = b->opt.domains };
+			return 0;
 		}
+		if (exited_early(s))
+			return -ECHILD;
 		sleep_ms(1);
 	}
-	fprintf(stderr, "xgm-bench: %s did not adopt %u domains in 120 s\n", s->name,
-		b->opt.domains);
 	return -ETIMEDOUT;
+}
+
+/* The baseline says "ready" once it has read every domain. */
+static bool baseline_ready(struct bench *b, struct subject *s)
+{
+	struct listener_counts c;
+
+	(void)s;
+	listener_counts(b->listener, &c);
+	return c.ready > 0;
+}
+
+/* The floor has adopted every domain when its board says so and it has read each last value. */
+static bool floor_ready(struct bench *b, struct subject *s)
+{
+	return atomic_load(&s->board->ready) && marks_all_seen(&b->marks);
 }
 
 static int start_baseline(struct bench *b, struct subject *s)
 {
 	uint64_t t0 = monotonic_ns();
-	char xs_path[PATH_MAX + 16];
-	struct listener_counts c;
+	char *argv[] = { (char *)b->opt.python, (char *)b->opt.monitor, NULL };
 	int pipefd[2], r;
 
-	snprintf(xs_path, sizeof(xs_path), "%s/socket", b->dir);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
-	s->pid = fork();
-	if (s->pid < 0)
-		return -errno;
-	if (s->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(pipefd[1], STDOUT_FILENO);
-		setenv("XENSTORED_PATH", xs_path, 1);
-		execl(b->opt.python, b->opt.python, b->opt.monitor, (char *)NULL);
-		fprintf(stderr, "xgm-bench: exec %s: %s\n", b->opt.python, strerror(errno));
-		_exit(127);
-	}
+	s->pid = spawn_client(b, argv, pipefd[1]);
 	close(pipefd[1]);
+	if (s->pid < 0) {
+		close(pipefd[0]);
+		return s->pid;
+	}
 	r = listener_add(b->listener, pipefd[0], true);
 	if (r < 0)
 		return r;
-	while (seconds_since(t0) < 600) {
-		listener_counts(b->listener, &c);
-		if (c.ready > 0) {
-			s->start_s = seconds_since(t0);
-			return 0;
-		}
-		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-			s->pid = 0;
-			fprintf(stderr, "xgm-bench: the baseline monitor exited during start-up\n");
-			return -ECHILD;
-		}
-		sleep_ms(5);
+	return wait_started(b, s, t0, baseline_ready);
+}
+
+/* The floor's board, a file in the sandbox directory, mapped shared. */
+static struct floor_board *board_new(struct bench *b, char *path, size_t size)
+{
+	size_t len = floor_board_size(b->opt.domains);
+	struct floor_board *fb;
+	int fd;
+
+	snprintf(path, size, "%s/floor.board", b->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
+		fprintf(stderr, "xgm-bench: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
 	}
-	return -ETIMEDOUT;
+	fb = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (fb == MAP_FAILED)
+		return NULL;
+	fb->magic = FLOOR_BOARD_MAGIC;
+	fb->n_domains = b->opt.domains;
+	return fb;
+}
+
+static int start_floor(struct bench *b, struct subject *s)
+{
+	uint64_t t0 = monotonic_ns();
+	char path[PATH_MAX + 16];
+	char *argv[] = { (char *)b->opt.floor_path, path, b->opt.floor_split ? "--split" : NULL,
+			 NULL };
+
+	s->board = board_new(b, path, sizeof(path));
+	if (!s->board)
+		return -EIO;
+	s->pid = spawn_client(b, argv, -1);
+	if (s->pid < 0)
+		return s->pid;
+	listener_watch_board(b->listener, s->board);
+	return wait_started(b, s, t0, floor_ready);
 }
 
 static int stop_subject(struct bench *b, struct subject *s)
@@ -377,6 +577,11 @@ static int stop_subject(struct bench *b, struct subject *s)
 		waitpid(s->pid, NULL, 0);
 	}
 	s->pid = 0;
+	if (s->board) {
+		listener_watch_board(b->listener, NULL);
+		munmap(s->board, floor_board_size(s->board->n_domains));
+		s->board = NULL;
+	}
 	return r;
 }
 
@@ -440,26 +645,71 @@ static int wait_released(struct subject *s, double limit_s)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void latency(struct bench *b, struct phase *p)
 {
 	uint64_t *s;
 	size_t n = listener_take_samples(b->listener, &s);
 
-	p->samples = n;
-	if (n > 0) {
-		qsort(s, n, sizeof(*s), cmp_u64);
-		p->p50_ms = (double)s[n / 2] / 1e6;
-		p->p99_ms = (double)s[n * 99 / 100 < n ? n * 99 / 100 : n - 1] / 1e6;
-		p->max_ms = (double)s[n - 1] / 1e6;
-	}
+	spread_of(s, n, &p->latency);
 	free(s);
+}
+
+/* ---- what a storm is measured with besides: pings, and the events not yet taken ---- */
+
+struct probes {
+	struct pinger *pinger;
+	struct backlog *backlog;
+	struct client *stats;		/* the backlog's own connection to xgmd */
+};
+
+static int64_t xgmd_events_taken(void *ctx)
+{
+	yajl_val v = client_call(ctx, "{\"cmd\":\"stats\",\"id\":4}");
+	long long n = v ? json_int(v, "engine", "xenstore_watch_events") : -1;
+
+	if (v)
+		yajl_tree_free(v);
+	return n;
+}
+
+static int64_t floor_events_taken(void *ctx)
+{
+	const struct floor_board *fb = ctx;
+
+	return (int64_t)atomic_load(&fb->watch_events);
+}
+
+static int probes_start(struct bench *b, struct subject *s, struct probes *pr)
+{
+	*pr = (struct probes){ 0 };
+	if (s->is_floor) {
+		pr->backlog = backlog_start(b->load, floor_events_taken, s->board,
+					    BACKLOG_INTERVAL_MS);
+		return pr->backlog ? 0 : -ENOMEM;
+	}
+	if (!s->is_xgmd)
+		return 0;	/* the baseline counts its own only when asked with a signal */
+	pr->stats = malloc(sizeof(*pr->stats));
+	if (!pr->stats || !client_open(pr->stats, s->xgmd.socket))
+		return -EPROTO;
+	pr->backlog = backlog_start(b->load, xgmd_events_taken, pr->stats, BACKLOG_INTERVAL_MS);
+	pr->pinger = pinger_start(s->xgmd.socket, PING_INTERVAL_MS);
+	return pr->backlog && pr->pinger ? 0 : -ENOMEM;
+}
+
+static void probes_stop(struct probes *pr, struct phase *p)
+{
+	uint64_t *samples;
+	size_t n = pinger_stop(pr->pinger, &samples, &p->ping_unanswered);
+
+	spread_of(samples, n, &p->ping);
+	free(samples);
+	backlog_stop(pr->backlog, &p->unread);
+	if (pr->stats) {
+		client_close(pr->stats);
+		free(pr->stats);
+	}
+	*pr = (struct probes){ 0 };
 }
 
 /*
@@ -472,7 +722,7 @@ static int check_phase(const struct subject *s, const struct phase *p)
 {
 	int r = 0;
 
-	if (!s->is_xgmd)	/* the baseline is measured, not judged */
+	if (!s->is_xgmd && !s->is_floor)	/* the baseline is measured, not judged */
 		return 0;
 	if (p->incomplete) {
 		fprintf(stderr, "xgm-bench: %s %s: %u domains' last values never came\n",
@@ -485,7 +735,7 @@ static int check_phase(const struct subject *s, const struct phase *p)
 			s->name, p->name, p->invalid);
 		r = -EPROTO;
 	}
-	if (s->is_xgmd && s->sets != sets_reread && p->req.reads > p->load.writes) {
+	if (s->sets != sets_reread && p->req.reads > p->load.writes) {
 		fprintf(stderr, "xgm-bench: %s %s: %" PRIu64 " reads for %" PRIu64 " writes\n",
 			s->name, p->name, p->req.reads, p->load.writes);
 		r = -EPROTO;
@@ -501,6 +751,7 @@ static int run_phase(struct bench *b, struct subject *s, const char *name,
 	struct proc_usage su0, su1, xu0, xu1;
 	struct requests r0, r1;
 	struct listener_counts c0, c1;
+	struct probes probes = { 0 };
 	uint64_t *discard, t_end;
 	int r;
 
@@ -517,13 +768,33 @@ static int run_phase(struct bench *b, struct subject *s, const char *name,
 	if (proc_usage(s->pid, &su0) < 0 || proc_usage(xenstored_pid(b), &xu0) < 0)
 		return -ESRCH;
 
-	r = workload_run(b->load, kind, writes, rate, &p->load);
-	if (r < 0)
-		return r;
+	/* A storm (unpaced) is also measured from outside while it runs: they cost xgmd a little. */
+	if (rate <= 0)
+		r = probes_start(b, s, &probes);
+	if (r == 0)
+		r = workload_run(b->load, kind, writes, rate, &p->load);
 	t_end = monotonic_ns();
 	/* Everything written is seen, or the subject gave up on some (a bound, not a hang). */
-	while (!marks_all_seen(&b->marks) && seconds_since(t_end) < 60 + (double)writes / 100)
+	while (r == 0 && !marks_all_seen(&b->marks) &&
+	       seconds_since(t_end) < 60 + (double)writes / 100)
 		sleep_ms(1);
+	/*
+	 * The floor reads once per event, so it can be far behind its last
+	 * value: wait until it takes no event for 300 ms. (Not until one event
+	 * per write: the C xenstored merges an event into an identical one
+	 * still queued.)
+	 */
+	for (uint64_t taken = 0, since = monotonic_ns(); r == 0 && s->is_floor &&
+	     seconds_since(since) < 0.3 && seconds_since(t_end) < 60 + (double)writes / 100;
+	     sleep_ms(1)) {
+		if (atomic_load(&s->board->watch_events) != taken) {
+			taken = atomic_load(&s->board->watch_events);
+			since = monotonic_ns();
+		}
+	}
+	probes_stop(&probes, p);
+	if (r < 0)
+		return r;
 	p->drain_s = seconds_since(t_end);
 	p->incomplete = marks_unseen(&b->marks);
 	r = wait_released(s, 60 + (double)writes / 100);
@@ -563,8 +834,15 @@ static int run_phase(struct bench *b, struct subject *s, const char *name,
 	       (double)p->xenstored_ns / 1e6 / (double)p->load.writes * 1000,
 	       (double)p->cpu_ns / (double)p->xenstored_ns,
 	       (double)p->req.reads / (double)p->load.writes,
-	       p->p50_ms, p->p99_ms,
+	       p->latency.p50_ms, p->latency.p99_ms,
 	       p->incomplete ? " (some marks never came)" : "");
+	if (rate <= 0)
+		printf("  %-9s %-8s guest write p50 %.3f p99 %.3f max %.3f ms; unread watch events "
+		       "mean %.0f peak %" PRIu64 "; ping p50 %.2f p99 %.2f max %.2f ms (%zu, %" PRIu64
+		       " unanswered)\n", s->name, p->name, p->load.write_time.p50_ms,
+		       p->load.write_time.p99_ms, p->load.write_time.max_ms, p->unread.mean,
+		       p->unread.peak, p->ping.p50_ms, p->ping.p99_ms, p->ping.max_ms, p->ping.n,
+		       p->ping_unanswered);
 	fflush(stdout);
 	return check_phase(s, p);
 }
@@ -577,6 +855,7 @@ static int run_phase(struct bench *b, struct subject *s, const char *name,
  */
 static int restart_resync(struct bench *b, struct subject *s)
 {
+	struct pinger *pinger;
 	uint64_t t0;
 	int r;
 
@@ -592,19 +871,86 @@ static int restart_resync(struct bench *b, struct subject *s)
 		r = workload_populate(b->load, b->opt.keys);
 	t0 = monotonic_ns();
 	kill(s->pid, SIGCONT);
-	if (r < 0)
-		return r;
-	while (!marks_all_seen(&b->marks) && seconds_since(t0) < 120)
+	pinger = pinger_start(s->xgmd.socket, PING_INTERVAL_MS);
+	while (r == 0 && !marks_all_seen(&b->marks) && seconds_since(t0) < START_LIMIT_S)
 		sleep_ms(1);
-	if (!marks_all_seen(&b->marks)) {
-		fprintf(stderr, "xgm-bench: %u domains not resynchronised after 120 s\n",
-			marks_unseen(&b->marks));
-		return -ETIMEDOUT;
+	if (r == 0 && !marks_all_seen(&b->marks)) {
+		fprintf(stderr, "xgm-bench: %u domains not resynchronised after %d s\n",
+			marks_unseen(&b->marks), START_LIMIT_S);
+		r = -ETIMEDOUT;
 	}
-	s->restart_s = seconds_since(t0);
-	printf("  %-9s resynchronised %u domains after a xenstored restart in %.3f s\n",
-	       s->name, b->opt.domains, s->restart_s);
+	if (r < 0) {
+		free(samples_of_stopped(pinger));
+		return r;
+	}
+	end_window(s, W_RESYNC, pinger, seconds_since(t0), b->opt.domains);
+	print_window(s, W_RESYNC, "resynchronised after a xenstored restart");
 	return 0;
+}
+
+/*
+ * A burst of releases: the last tenth of the domains (100 at 1000)
+ * destroyed one after another as a toolstack does (the hypervisor says so,
+ * then the home is removed), timed until xgmd has forgotten them. Then the
+ * same domains are created again and their agents write their first cycle,
+ * timed until xgmd has adopted them and every value is out. A client pings
+ * xgmd throughout.
+ */
+static int release_burst(struct bench *b, struct subject *s)
+{
+	unsigned int k = b->opt.domains >= 1000 ? 100 : (b->opt.domains + 9) / 10;
+	unsigned int first = b->opt.domains - k + 1;
+	struct xs_handle *xs = sandbox_connect(b->dir);
+	struct pinger *pinger = pinger_start(s->xgmd.socket, PING_INTERVAL_MS);
+	uint64_t t0 = monotonic_ns();
+	long long n = -EAGAIN;
+	int r = xs ? 0 : -ECONNREFUSED;
+
+	for (unsigned int domid = first; domid <= b->opt.domains && r == 0; domid++) {
+		char path[64];
+
+		r = sandbox_domain_destroy(b->dir, domid);
+		snprintf(path, sizeof(path), "/local/domain/%u", domid);
+		xs_rm(xs, XBT_NULL, path);	/* oxenstored has removed it already */
+	}
+	while (r == 0 && (n = xgmd_domains_settled(s)) != s->domains_known - k && n != -EPROTO &&
+	       seconds_since(t0) < 300)
+		sleep_ms(1);
+	if (r == 0 && n != s->domains_known - k)
+		r = n == -EPROTO ? -EPROTO : -ETIMEDOUT;
+	if (r < 0)
+		goto fail;
+	end_window(s, W_RELEASE, pinger, seconds_since(t0), k);
+	print_window(s, W_RELEASE, "forgot the domains of a burst of releases");
+
+	pinger = pinger_start(s->xgmd.socket, PING_INTERVAL_MS);
+	t0 = monotonic_ns();
+	for (unsigned int domid = first; domid <= b->opt.domains && r == 0; domid++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "bench%u", domid);
+		r = sandbox_domain_create(b->dir, xs, domid, name, true);
+	}
+	if (r == 0)
+		r = workload_renew(b->load, first, k, b->opt.keys);
+	while (r == 0 && (!marks_all_seen(&b->marks) ||
+			  (n = xgmd_domains_settled(s)) != s->domains_known) &&
+	       n != -EPROTO && seconds_since(t0) < 300)
+		sleep_ms(1);
+	if (r == 0 && (n != s->domains_known || !marks_all_seen(&b->marks)))
+		r = n == -EPROTO ? -EPROTO : -ETIMEDOUT;
+	if (r < 0)
+		goto fail;
+	end_window(s, W_INTRODUCE, pinger, seconds_since(t0), k);
+	print_window(s, W_INTRODUCE, "adopted them again, created anew with their first cycle");
+	xs_close(xs);
+	return 0;
+fail:
+	fprintf(stderr, "xgm-bench: the burst of %u releases: %s\n", k, strerror(-r));
+	free(samples_of_stopped(pinger));
+	if (xs)
+		xs_close(xs);
+	return r;
 }
 
 static int measure_memory(struct subject *s)
@@ -626,10 +972,10 @@ static int run_subject(struct bench *b, struct subject *s, bool full)
 	struct proc_usage su, xu0, xu1;
 	int r;
 
-	s->restart_s = -1;
+	memset(s->windows, 0, sizeof(s->windows));
 	if (proc_usage(xenstored_pid(b), &xu0) < 0)
 		return -ESRCH;
-	r = s->is_xgmd ? start_xgmd(b, s) : start_baseline(b, s);
+	r = s->is_floor ? start_floor(b, s) : s->is_xgmd ? start_xgmd(b, s) : start_baseline(b, s);
 	if (r < 0)
 		goto out;
 	if (proc_usage(s->pid, &su) < 0 || proc_usage(xenstored_pid(b), &xu1) < 0) {
@@ -642,8 +988,10 @@ static int run_subject(struct bench *b, struct subject *s, bool full)
 	r = measure_memory(s);
 	s->start_rss_kib = s->rss_kib;
 	printf("  %-9s adopted %u domains in %.3f s (cpu %.3f s, xenstored %.3f s); "
-	       "resident %" PRIu64 " KiB\n", s->name, o->domains, s->start_s,
+	       "resident %" PRIu64 " KiB\n", s->name, o->domains, s->windows[W_ADOPT].seconds,
 	       (double)s->start_cpu_ns / 1e9, (double)s->start_xenstored_ns / 1e9, s->rss_kib);
+	if (s->is_xgmd)
+		print_window(s, W_ADOPT, "was pinged while it adopted");
 	if (r == 0)
 		r = run_phase(b, s, "agent", WORKLOAD_AGENT, o->agent_writes, o->agent_rate, 1);
 	if (r == 0)
@@ -662,6 +1010,8 @@ static int run_subject(struct bench *b, struct subject *s, bool full)
 	}
 	if (r == 0 && full)
 		r = restart_resync(b, s);
+	if (r == 0 && full)
+		r = release_burst(b, s);
 	if (r == 0)
 		r = measure_memory(s);
 	if (r == 0)
@@ -703,7 +1053,35 @@ static double per_1k(uint64_t ns, uint64_t writes)
 	return writes ? (double)ns / 1e6 / (double)writes * 1000 : 0;
 }
 
-static void gen_phase(yajl_gen g, const struct subject *s, const struct phase *p)
+static void gen_spread(yajl_gen g, const char *k, const struct spread *sp,
+		       const uint64_t *unanswered)
+{
+	gen_key(g, k);
+	yajl_gen_map_open(g);
+	gen_int(g, "samples", sp->n);
+	gen_num(g, "p50", sp->p50_ms);
+	gen_num(g, "p99", sp->p99_ms);
+	gen_num(g, "max", sp->max_ms);
+	if (unanswered)
+		gen_int(g, "unanswered", *unanswered);
+	yajl_gen_map_close(g);
+}
+
+/* The floor's CPU per write in the phase of this name; 0 when it has none. */
+static double floor_cpu_per_write(const struct bench *b, const char *phase)
+{
+	for (size_t i = 0; i < b->n_subjects; i++) {
+		const struct subject *f = &b->subjects[i];
+
+		for (size_t k = 0; f->is_floor && k < f->n_phases; k++)
+			if (strcmp(f->phases[k].name, phase) == 0 && f->phases[k].load.writes)
+				return (double)f->phases[k].cpu_ns / (double)f->phases[k].load.writes;
+	}
+	return 0;
+}
+
+static void gen_phase(yajl_gen g, const struct subject *s, const struct phase *p,
+		      double floor_cpu_per_write)
 {
 	yajl_gen_map_open(g);
 	gen_str(g, "phase", p->name);
@@ -732,21 +1110,49 @@ static void gen_phase(yajl_gen g, const struct subject *s, const struct phase *p
 	gen_int(g, "lost_notices", p->lost);
 	gen_key(g, "latency_ms");
 	yajl_gen_map_open(g);
-	gen_int(g, "samples", p->samples);
+	gen_int(g, "samples", p->latency.n);
 	gen_num(g, "settle", s->quiet_ms);
-	gen_num(g, "p50", p->p50_ms);
-	gen_num(g, "p99", p->p99_ms);
-	gen_num(g, "max", p->max_ms);
+	gen_num(g, "p50", p->latency.p50_ms);
+	gen_num(g, "p99", p->latency.p99_ms);
+	gen_num(g, "max", p->latency.max_ms);
 	/* Only unkicked changes wait for the settle time. */
 	if (strcmp(p->name, "memory") == 0)
-		gen_num(g, "p99_over_settle", p->p99_ms - s->quiet_ms);
+		gen_num(g, "p99_over_settle", p->latency.p99_ms - s->quiet_ms);
 	yajl_gen_map_close(g);
+	if (floor_cpu_per_write > 0)
+		gen_num(g, "cpu_ratio_to_floor",
+			(double)p->cpu_ns / (double)p->load.writes / floor_cpu_per_write);
+	gen_spread(g, "guest_write_ms", &p->load.write_time, NULL);
+	if (p->ping.n)
+		gen_spread(g, "ping_ms", &p->ping, &p->ping_unanswered);
+	if (p->unread.samples) {
+		gen_key(g, "unread_watch_events");
+		yajl_gen_map_open(g);
+		gen_int(g, "samples", p->unread.samples);
+		gen_num(g, "mean", p->unread.mean);
+		gen_int(g, "peak", p->unread.peak);
+		yajl_gen_map_close(g);
+	}
 	gen_num(g, "drain_seconds", p->drain_s);
 	gen_int(g, "domains_incomplete", p->incomplete);
 	yajl_gen_map_close(g);
 }
 
-static void gen_machine(yajl_gen g)
+/* The 1-minute load average: other work on the machine, which a run's ratios depend on. */
+static double loadavg(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double l = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+static void gen_machine(yajl_gen g, const struct bench *b)
 {
 	struct utsname u;
 	char line[256], model[256] = "unknown";
@@ -769,6 +1175,8 @@ static void gen_machine(yajl_gen g)
 	gen_str(g, "cpu", model);
 	gen_int(g, "cpus", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
 	gen_str(g, "kernel", u.release);
+	gen_num(g, "loadavg_at_start", b->loadavg_start);
+	gen_num(g, "loadavg_at_end", loadavg());
 	yajl_gen_map_close(g);
 }
 
@@ -784,7 +1192,7 @@ static int write_json(const struct bench *b)
 		return -ENOMEM;
 	yajl_gen_config(g, yajl_gen_beautify, 1);
 	yajl_gen_map_open(g);
-	gen_machine(g);
+	gen_machine(g, b);
 	gen_key(g, "workload");
 	yajl_gen_map_open(g);
 	gen_str(g, "xenstored", sandbox_flavour_name(b->sb.flavour));
@@ -797,8 +1205,8 @@ static int write_json(const struct bench *b)
 	gen_int(g, "storm_writes", o->storm_writes);
 	gen_num(g, "create_seconds", b->create_s);
 	gen_num(g, "populate_seconds", b->populate_s);
-	gen_num(g, "dom0_read_us", b->floor_us);
-	gen_num(g, "dom0_read_xenstored_cpu_us", b->floor_xenstored_us);
+	gen_num(g, "dom0_read_us", b->dom0_read_us);
+	gen_num(g, "dom0_read_xenstored_cpu_us", b->dom0_read_xenstored_us);
 	yajl_gen_map_close(g);
 	gen_key(g, "subjects");
 	yajl_gen_array_open(g);
@@ -808,18 +1216,36 @@ static int write_json(const struct bench *b)
 		yajl_gen_map_open(g);
 		gen_str(g, "name", s->name);
 		gen_str(g, "settle", s->settle);
-		gen_num(g, "start_resync_seconds", s->start_s);
+		gen_str(g, "kind", s->is_floor ? "floor" : s->is_xgmd ? "xgmd" : "monitor");
+		gen_num(g, "start_resync_seconds", s->windows[W_ADOPT].seconds);
 		gen_num(g, "start_cpu_seconds", (double)s->start_cpu_ns / 1e9);
 		gen_num(g, "start_xenstored_cpu_seconds", (double)s->start_xenstored_ns / 1e9);
-		if (s->restart_s >= 0)
-			gen_num(g, "restart_resync_seconds", s->restart_s);
+		if (s->windows[W_RESYNC].measured)
+			gen_num(g, "restart_resync_seconds", s->windows[W_RESYNC].seconds);
+		gen_key(g, "windows");
+		yajl_gen_map_open(g);
+		for (int w = 0; w < N_WINDOWS; w++) {
+			const struct window_result *res = &s->windows[w];
+
+			if (!res->measured)
+				continue;
+			gen_key(g, window_names[w]);
+			yajl_gen_map_open(g);
+			gen_num(g, "seconds", res->seconds);
+			gen_int(g, "domains", res->domains);
+			if (res->ping.n)
+				gen_spread(g, "ping_ms", &res->ping, &res->ping_unanswered);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_map_close(g);
 		gen_int(g, "start_rss_kib", s->start_rss_kib);
 		gen_int(g, "end_rss_kib", s->rss_kib);
 		gen_int(g, "peak_rss_kib", s->hwm_kib);
 		gen_key(g, "phases");
 		yajl_gen_array_open(g);
 		for (size_t k = 0; k < s->n_phases; k++)
-			gen_phase(g, s, &s->phases[k]);
+			gen_phase(g, s, &s->phases[k],
+				  s->is_floor ? 0 : floor_cpu_per_write(b, s->phases[k].name));
 		yajl_gen_array_close(g);
 		yajl_gen_map_close(g);
 	}
@@ -854,6 +1280,8 @@ static void usage(FILE *out)
 		"  --storm-writes N   memory changes as fast as xenstored takes them (default 10 per domain)\n"
 		"  --fanout A,B,...   subscriber counts to compare (default 1,10,100)\n"
 		"  --no-baseline      skip the Python monitor\n"
+		"  --no-floor         skip the floor client (xgm-bench-floor)\n"
+		"  --floor-split      the floor reads on a second connection, as xgmd does\n"
 		"  --python PATH      the python3 that has pyxs (default /usr/bin/python3)\n"
 		"  --json FILE        also write the figures as JSON\n"
 		"  --keep             keep the sandbox directory and the logs\n"
@@ -883,7 +1311,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 {
 	enum { O_DOMAINS = 256, O_KEYS, O_AGENT_WRITES, O_AGENT_RATE, O_MEMORY_WRITES, O_MEMORY_RATE, O_STORM, O_FANOUT,
 	       O_NO_BASELINE, O_PYTHON, O_JSON, O_KEEP, O_SMOKE, O_HELP,
-	       O_SET, O_XGMD_ONLY };
+	       O_SET, O_XGMD_ONLY, O_NO_FLOOR, O_FLOOR_SPLIT };
 	static const struct option longopts[] = {
 		{ "domains", required_argument, NULL, O_DOMAINS },
 		{ "keys", required_argument, NULL, O_KEYS },
@@ -894,6 +1322,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 		{ "storm-writes", required_argument, NULL, O_STORM },
 		{ "fanout", required_argument, NULL, O_FANOUT },
 		{ "no-baseline", no_argument, NULL, O_NO_BASELINE },
+		{ "no-floor", no_argument, NULL, O_NO_FLOOR },
+		{ "floor-split", no_argument, NULL, O_FLOOR_SPLIT },
 		{ "python", required_argument, NULL, O_PYTHON },
 		{ "json", required_argument, NULL, O_JSON },
 		{ "keep", no_argument, NULL, O_KEEP },
@@ -908,7 +1338,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 
 	*o = (struct options){ .domains = 1000, .keys = 50, .agent_rate = 1000,
 			       .fanout = { 1, 10, 100 }, .n_fanout = 3, .baseline = true,
-			       .python = "/usr/bin/python3", .monitor = XGM_BENCH_MONITOR };
+			       .python = "/usr/bin/python3", .monitor = XGM_BENCH_MONITOR,
+			       .floor = true, .floor_path = XGM_BENCH_FLOOR };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_DOMAINS:
@@ -940,6 +1371,12 @@ static int parse_options(struct options *o, int argc, char **argv)
 			break;
 		case O_NO_BASELINE:
 			o->baseline = false;
+			break;
+		case O_NO_FLOOR:
+			o->floor = false;
+			break;
+		case O_FLOOR_SPLIT:
+			o->floor_split = true;
 			break;
 		case O_PYTHON:
 			o->python = optarg;
@@ -991,21 +1428,24 @@ static int parse_options(struct options *o, int argc, char **argv)
 	return 0;
 }
 
-static void add_subject(struct bench *b, const char *name, const char *settle, double quiet_ms,
-			bool is_xgmd, const char *const *sets)
+static struct subject *add_subject(struct bench *b, const char *name, const char *settle,
+				   double quiet_ms, bool is_xgmd, const char *const *sets)
 {
-	b->subjects[b->n_subjects++] = (struct subject){
+	struct subject *s = &b->subjects[b->n_subjects++];
+
+	*s = (struct subject){
 		.name = name, .settle = settle, .quiet_ms = quiet_ms, .is_xgmd = is_xgmd,
-		.sets = sets, .restart_s = -1,
+		.sets = sets,
 	};
+	return s;
 }
 
 static int setup(struct bench *b)
 {
 	const struct options *o = &b->opt;
-	/* Marks: populate twice (start and restart), every phase, with room to spare. */
-	uint64_t marks = 2ULL * o->domains + (o->agent_writes / 2 + 1) * (o->n_fanout + 4) +
-			 (o->memory_writes + o->storm_writes) * 4 + 1024;
+	/* Marks: populate three times (start, restart, the released domains), every phase. */
+	uint64_t marks = 3ULL * o->domains + (o->agent_writes / 2 + 1) * (o->n_fanout + 5) +
+			 (o->memory_writes + o->storm_writes) * 5 + 1024;
 	struct rlimit nofile;
 	uint64_t t0;
 	int r;
@@ -1042,10 +1482,36 @@ static int setup(struct bench *b)
 	printf("xgm-bench: %u domains created in %.2f s; their agents wrote %u keys each in %.2f s\n",
 	       o->domains, b->create_s, o->keys, b->populate_s);
 	if (r == 0)
-		r = measure_floor(b);
+		r = measure_dom0_read(b);
 	printf("xgm-bench: one dom0 read takes %.1f us, %.1f us of xenstored's CPU\n",
-	       b->floor_us, b->floor_xenstored_us);
+	       b->dom0_read_us, b->dom0_read_xenstored_us);
 	return r;
+}
+
+static const struct subject *first_xgmd(const struct bench *b)
+{
+	for (size_t i = 0; i < b->n_subjects; i++)
+		if (b->subjects[i].is_xgmd)
+			return &b->subjects[i];
+	return NULL;
+}
+
+/* Each xgmd's CPU per write over the floor's, phase by phase: the figure issue #11 aims at. */
+static void print_floor_ratios(const struct bench *b)
+{
+	for (size_t i = 0; i < b->n_subjects; i++) {
+		const struct subject *s = &b->subjects[i];
+
+		for (size_t k = 0; s->is_xgmd && k < s->n_phases; k++) {
+			const struct phase *p = &s->phases[k];
+			double f = floor_cpu_per_write(b, p->name);
+
+			if (f > 0 && p->subscribers == 1)
+				printf("xgm-bench: %-9s %-7s %6.1f us per write, %.2f x the floor's %.1f\n",
+				       s->name, p->name, (double)p->cpu_ns / 1e3 / (double)p->load.writes,
+				       (double)p->cpu_ns / (double)p->load.writes / f, f / 1e3);
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -1060,6 +1526,9 @@ int main(int argc, char **argv)
 			b.opt.python);
 		return 2;
 	}
+	/* The floor first: xgmd's figures are read against it. */
+	if (b.opt.floor)
+		add_subject(&b, "floor", "none", 0, false, NULL)->is_floor = true;
 	add_subject(&b, "xgmd", "quiet 0 ms, max 1 ms", 0, true, sets_min);
 	if (!b.opt.xgmd_only) {
 		add_subject(&b, "xgmd-def", "defaults: quiet 250 ms, max 2000 ms", 250, true, NULL);
@@ -1068,9 +1537,13 @@ int main(int argc, char **argv)
 			add_subject(&b, "pyxs", "none", 0, false, NULL);
 	}
 
+	b.loadavg_start = loadavg();
 	r = setup(&b);
+	/* The first xgmd gets the fan-out, the restart and the releases. */
 	for (size_t i = 0; i < b.n_subjects && r == 0; i++)
-		r = run_subject(&b, &b.subjects[i], i == 0);
+		r = run_subject(&b, &b.subjects[i], &b.subjects[i] == first_xgmd(&b));
+	if (r == 0)
+		print_floor_ratios(&b);
 	if (r == 0 && b.opt.json)
 		r = write_json(&b);
 
