@@ -69,7 +69,7 @@ static int setup(void **state)
 
 	fixture_start_xgmd(&f, (const char *const[]){ "settle.quiet_ms=50", NULL }, NULL);
 	/* The start-up pass has asked every listed domid. */
-	assert_true(fixture_wait_synchronised(&f));
+	assert_true(xgmd_wait_synchronised(&f.ctl));
 	v = client_call(&f.sub, SUBSCRIBE_ALL);
 	assert_int_equal(json_bool(v, "ok", NULL), 1);
 	yajl_tree_free(v);

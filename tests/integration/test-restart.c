@@ -46,7 +46,7 @@ static void test_restart(void **state)
 	make_guest(f.xs, 22, "doomed");
 	fixture_start_xgmd(&f, sets, NULL);
 	/* Both are adopted by the start-up pass, which the loop serves clients during. */
-	assert_true(fixture_wait_synchronised(&f));
+	assert_true(xgmd_wait_synchronised(&f.ctl));
 	v = client_call(&f.sub, "{\"cmd\":\"subscribe\",\"id\":1}");
 	assert_int_equal(json_bool(v, "ok", NULL), 1);
 	yajl_tree_free(v);

@@ -320,22 +320,29 @@ void fixture_start_xgmd(struct fixture *f, const char *const *sets, const char *
 	start_with_clients(f->dir, "xgmd", f->log_level, sets, subscribe, &f->xgmd, &f->ctl, &f->sub);
 }
 
-bool fixture_wait_synchronised(struct fixture *f)
+bool xgmd_wait_synchronised(struct client *ctl)
 {
-	return client_wait_stat_at_least(&f->ctl, "engine", "xenstore_connects", 1,
-					 CLIENT_WAIT_MS) &&
-	       client_wait_stat_equal(&f->ctl, "engine", "resync_pending", 0, CLIENT_WAIT_MS);
+	return client_wait_stat_at_least(ctl, "engine", "xenstore_connects", 1, CLIENT_WAIT_MS) &&
+	       client_wait_stat_equal(ctl, "engine", "resync_pending", 0, CLIENT_WAIT_MS);
+}
+
+/* dom0's adoption is a job like any other: a test's counters start after it. */
+static void start_synchronised(const char *dir, const char *name, const char *log_level,
+			       const char *const *sets, const char *subscribe, struct xgmd *x,
+			       struct client *ctl, struct client *sub)
+{
+	start_with_clients(dir, name, log_level, sets, subscribe, x, ctl, sub);
+	if (!xgmd_wait_synchronised(ctl)) {
+		fprintf(stderr, "%s: its start-up pass did not end\n", name);
+		exit(1);
+	}
 }
 
 void fixture_start(struct fixture *f, const char *const *sets, const char *subscribe)
 {
 	fixture_start_sandbox(f);
-	fixture_start_xgmd(f, sets, subscribe);
-	/* dom0's adoption is a job like any other: counters start after it. */
-	if (!fixture_wait_synchronised(f)) {
-		fprintf(stderr, "xgmd's start-up pass did not end\n");
-		exit(1);
-	}
+	start_synchronised(f->dir, "xgmd", f->log_level, sets, subscribe, &f->xgmd, &f->ctl,
+			   &f->sub);
 }
 
 int fixture_stop(struct fixture *f)
@@ -356,7 +363,7 @@ int fixture_stop(struct fixture *f)
 void fixture_start_peer(struct fixture *f, struct fixture_peer *p, const char *name,
 			const char *const *sets, const char *subscribe)
 {
-	start_with_clients(f->dir, name, f->log_level, sets, subscribe, &p->xgmd, &p->ctl, &p->sub);
+	start_synchronised(f->dir, name, f->log_level, sets, subscribe, &p->xgmd, &p->ctl, &p->sub);
 }
 
 int fixture_stop_peer(struct fixture_peer *p)

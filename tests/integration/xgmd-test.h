@@ -107,11 +107,12 @@ void fixture_start_xgmd(struct fixture *f, const char *const *sets, const char *
 /* Both. */
 void fixture_start(struct fixture *f, const char *const *sets, const char *subscribe);
 /*
- * Until xgmd's first connection's pass is over (stats: connected once,
- * nothing pending): the domains of the sandbox are all adopted.
- * fixture_start() waits for it; after fixture_start_xgmd() a test may.
+ * Until the xgmd that ctl talks to has ended its first connection's pass
+ * (stats: connected once, nothing pending): every domain of the sandbox is
+ * adopted. fixture_start() and fixture_start_peer() wait for it; after
+ * fixture_start_xgmd() a test may.
  */
-bool fixture_wait_synchronised(struct fixture *f);
+bool xgmd_wait_synchronised(struct client *ctl);
 /*
  * Closes the clients, stops xgmd and the sandbox and removes its directory,
  * whatever of it was started: 0, or -1 when xgmd ended badly.
