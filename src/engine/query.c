@@ -75,7 +75,7 @@ void engine_list(void *engine, struct jsonw *w)
 void engine_stats(void *engine, struct jsonw *w)
 {
 	struct engine *e = engine;
-	const struct xs_conn_stats *xs = xs_conn_stats(e->xs);
+	const struct xs_conn_stats stats = xs_conn_stats(e->xs), *xs = &stats;
 	uint64_t rate_limited = 0;
 
 	for (unsigned int domid = 0; domid < DOMID_LIMIT; domid++) {
@@ -151,5 +151,5 @@ void engine_get_counters(const struct engine *e, struct engine_counters *out)
 		.xenstore_connected = e->xs && xs_conn_is_up(e->xs),
 	};
 	if (e->xs)
-		out->xs = *xs_conn_stats(e->xs);
+		out->xs = xs_conn_stats(e->xs);
 }

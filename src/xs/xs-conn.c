@@ -98,6 +98,7 @@ struct xs_conn {
 	struct job_list urgent, queued, finished;	/* under lock */
 	uint64_t generation;		/* under lock; bumped by each loss */
 	uint32_t running;		/* under lock */
+	uint32_t queued_jobs;		/* under lock: in urgent and queued */
 	bool quit;			/* under lock */
 	struct worker *workers;
 	uint32_t n_workers;
@@ -165,6 +166,7 @@ static void *worker_main(void *arg)
 			pthread_cond_wait(&conn->work, &conn->lock);
 			continue;
 		}
+		conn->queued_jobs--;
 		w->current = job;
 		job->started_ms = (uint64_t)monotonic_ms();
 		conn->running++;
@@ -280,6 +282,7 @@ static void mark_lost(struct xs_conn *conn)
 	conn->generation++;
 	list_append(&flushed, &conn->urgent);
 	list_append(&flushed, &conn->queued);
+	conn->queued_jobs = 0;
 	pthread_mutex_unlock(&conn->lock);
 	/* The queued never ran: they finish with -ENOTCONN, from the loop. */
 	for (struct xs_job *job = flushed.head; job; job = job->next)
@@ -390,6 +393,7 @@ void xs_conn_submit(struct xs_conn *conn, struct xs_job *job)
 	pthread_mutex_lock(&conn->lock);
 	job->generation = conn->generation;
 	list_push(job->urgent ? &conn->urgent : &conn->queued, job);
+	conn->queued_jobs++;
 	pthread_cond_signal(&conn->work);
 	pthread_mutex_unlock(&conn->lock);
 }
@@ -684,18 +688,13 @@ bool xs_conn_is_up(const struct xs_conn *conn)
 	return conn->up;
 }
 
-const struct xs_conn_stats *xs_conn_stats(const struct xs_conn *conn)
+struct xs_conn_stats xs_conn_stats(struct xs_conn *conn)
 {
-	struct xs_conn *c = (struct xs_conn *)conn;
-	size_t queued = 0;
+	struct xs_conn_stats out = conn->stats;
 
-	pthread_mutex_lock(&c->lock);
-	for (struct xs_job *j = c->urgent.head; j; j = j->next)
-		queued++;
-	for (struct xs_job *j = c->queued.head; j; j = j->next)
-		queued++;
-	c->stats.jobs_running = c->running;
-	pthread_mutex_unlock(&c->lock);
-	c->stats.jobs_queued = queued;
-	return &c->stats;
+	pthread_mutex_lock(&conn->lock);
+	out.jobs_queued = conn->queued_jobs;
+	out.jobs_running = conn->running;
+	pthread_mutex_unlock(&conn->lock);
+	return out;
 }

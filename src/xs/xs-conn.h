@@ -90,7 +90,8 @@ struct xs_conn *xs_conn_new(struct event_base *base, const struct xs_conn_config
 void xs_conn_free(struct xs_conn *conn);
 
 bool xs_conn_is_up(const struct xs_conn *conn);
-const struct xs_conn_stats *xs_conn_stats(const struct xs_conn *conn);
+/* A copy of the counters, the queues' lengths taken now (under the workers' lock). */
+struct xs_conn_stats xs_conn_stats(struct xs_conn *conn);
 
 /* Queues job; while the connection is down, it completes with -ENOTCONN. */
 void xs_conn_submit(struct xs_conn *conn, struct xs_job *job);

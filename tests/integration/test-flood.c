@@ -154,7 +154,7 @@ static void test_connect_close_flood(void **state)
 
 	assert_non_null(legit);
 	/* Two domains, so that each stays within any per-domain publication limit. */
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 40, "at-rest", true), 0);
+	assert_true(fixture_new_domain(&f, 40, "at-rest"));
 	assert_true(fixture_new_domain(&f, 41, "under-flood"));
 	quiet = guest_open(f.dir, 40);
 	busy = guest_open(f.dir, 41);

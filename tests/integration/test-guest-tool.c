@@ -99,6 +99,13 @@ static int setup(void **state)
 	fixture_start_peer(&f, &strict, "strict", strict_sets, SUBSCRIBE_METRICS);
 	assert_int_equal(sandbox_domain_create(f.dir, f.xs, APPLIANCE, "appliance", true), 0);
 	assert_int_equal(sandbox_domain_create(f.dir, f.xs, NEIGHBOUR, "neighbour", true), 0);
+	/* Both adopted by both xgmds before the agents write: their writes are metrics events. */
+	for (unsigned int i = 0; i < 2; i++) {
+		unsigned int domid = i == 0 ? APPLIANCE : NEIGHBOUR;
+
+		assert_true(client_wait_domain_state(&f.ctl, domid, "idle", TIMEOUT_MS));
+		assert_true(client_wait_domain_state(&strict.ctl, domid, "idle", TIMEOUT_MS));
+	}
 	assert_int_equal(sandbox_guest_socket_start(f.dir, APPLIANCE, guest_socket), 0);
 
 	/* 1. Its vendor's agent writes tools 6.2, below the reference 9.0. */

@@ -49,7 +49,7 @@ static void test_hostile_guest_and_neighbour(void **state)
 	yajl_val v;
 	const char *name;
 
-	assert_int_equal(sandbox_domain_create(f.dir, f.xs, 40, "hostile", true), 0);
+	assert_true(fixture_new_domain(&f, 40, "hostile"));
 	assert_true(fixture_new_domain(&f, 41, "neighbour"));
 
 	client_mark(&f.ctl, &m);

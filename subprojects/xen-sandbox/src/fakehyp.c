@@ -110,29 +110,21 @@ static mode_t open_mode(int flags, va_list ap)
 	return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
 }
 
-SHIM int open(const char *path, int flags, ...)
-{
-	char buf[PATH_MAX];
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	return REAL(open)(sandbox_redirect(path, buf, sizeof(buf)), flags, mode);
-}
-
-SHIM int open64(const char *path, int flags, ...)
-{
-	char buf[PATH_MAX];
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	return REAL(open64)(sandbox_redirect(path, buf, sizeof(buf)), flags, mode);
-}
+/* open() and open64(), redirected alike: variadic, so each is a function of its own. */
+#define SHIM_OPEN(fn)								\
+	SHIM int fn(const char *path, int flags, ...)				\
+	{									\
+		char buf[PATH_MAX];						\
+		va_list ap;							\
+		mode_t mode;							\
+										\
+		va_start(ap, flags);						\
+		mode = open_mode(flags, ap);					\
+		va_end(ap);							\
+		return REAL(fn)(sandbox_redirect(path, buf, sizeof(buf)), flags, mode); \
+	}
+SHIM_OPEN(open)
+SHIM_OPEN(open64)
 
 /* What oxenstored does to its run directory, through OCaml's Unix module. */
 #define REDIRECT(name, ...)						\

@@ -208,19 +208,24 @@ static int wait_for_xenstored(struct guest *g, long deadline)
 	return 0;
 }
 
-static int send_all(struct guest *g, const void *data, size_t len, long deadline)
+/*
+ * Moves len bytes through the ring, one way: out is sent, or in is filled
+ * (the other is NULL), waiting for xenstored whenever the ring is full or
+ * empty.
+ */
+static int transfer_all(struct guest *g, const char *out, char *in, size_t len, long deadline)
 {
-	const char *p = data;
+	size_t done = 0;
 
-	while (len > 0) {
-		ssize_t n = guest_send(g, p, len);
+	while (done < len) {
+		ssize_t n = out ? guest_send(g, out + done, len - done) :
+				  guest_recv(g, in + done, len - done);
 		int r;
 
 		if (n < 0)
 			return (int)n;
 		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
+			done += (size_t)n;
 			continue;
 		}
 		r = wait_for_xenstored(g, deadline);
@@ -230,26 +235,14 @@ static int send_all(struct guest *g, const void *data, size_t len, long deadline
 	return 0;
 }
 
+static int send_all(struct guest *g, const void *data, size_t len, long deadline)
+{
+	return transfer_all(g, data, NULL, len, deadline);
+}
+
 static int recv_all(struct guest *g, void *data, size_t len, long deadline)
 {
-	char *p = data;
-
-	while (len > 0) {
-		ssize_t n = guest_recv(g, p, len);
-		int r;
-
-		if (n < 0)
-			return (int)n;
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		r = wait_for_xenstored(g, deadline);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return transfer_all(g, NULL, data, len, deadline);
 }
 
 static int errno_from_name(const char *name)
