@@ -1,7 +1,8 @@
 /*
  * A wedged xenstored (SIGSTOP) with a guest's writes pending: xgmd's loop
  * never waits for it. Every ping is answered, stats say "stalled", and
- * after SIGCONT every change written before the stop is published, once.
+ * after SIGCONT every change written before the stop is published, and
+ * nothing twice.
  * SIGTERM is honoured while xenstored is stopped.
  *
  * XGM_WEDGED_HOLD_MS (default 1000) is how long xenstored stays stopped
@@ -101,13 +102,25 @@ static void test_wedged_then_resumed(void **state)
 	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_stalled"), 1);
 	assert_int_equal(client_stat(&f.ctl, "engine", "xenstore_connected"), 1);
 
-	/* It resumes: the pending writes are read and published, in one event. */
+	/*
+	 * It resumes: the pending writes are read and published. One event
+	 * when xgmd had both writes' watch events before the stop, two when
+	 * xenstored was stopped before it sent the second: never more.
+	 */
 	assert_int_equal(kill(xenstored_pid, SIGCONT), 0);
-	v = client_wait_change(&f.sub, DOMID, "memory", TIMEOUT_MS);
-	assert_non_null(v);
-	assert_int_equal(json_int(json_get(v, "data", "memory"), "total_kib", NULL), 4194304);
-	assert_int_equal(json_int(json_get(v, "data", "memory"), "free_kib", NULL), 1048576);
-	yajl_tree_free(v);
+	for (int events = 0;; events++) {
+		long long total, free_kib;
+
+		assert_true(events < 2);
+		v = client_wait_change(&f.sub, DOMID, "memory", TIMEOUT_MS);
+		assert_non_null(v);
+		total = json_int(json_get(v, "data", "memory"), "total_kib", NULL);
+		free_kib = json_int(json_get(v, "data", "memory"), "free_kib", NULL);
+		yajl_tree_free(v);
+		assert_int_equal(total, 4194304);
+		if (free_kib == 1048576)
+			break;
+	}
 	assert_true(client_wait_stat_equal(&f.ctl, "engine", "xenstore_stalled", 0, TIMEOUT_MS));
 	assert_true(client_wait_domain_state(&f.ctl, DOMID, "idle", TIMEOUT_MS));
 	assert_true(client_ping_quiet(&f.sub, DOMID));
