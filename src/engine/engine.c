@@ -276,45 +276,39 @@ static void run_sync(struct xs_job *xs, struct xs_conn *conn, struct xs_req *req
 	xs->err = r;
 }
 
+/* Reads the domain whole into a fresh keyset with j->keys' limits, which it then replaces. */
+static int read_whole(struct walk *w, struct engine_job *j)
+{
+	struct keyset *fresh = keyset_new(keyset_limits(j->keys));
+	int r = fresh ? walk_read_all(w, j->domid, fresh) : -ENOMEM;
+
+	if (r < 0) {
+		keyset_free(fresh);
+		return r;
+	}
+	keyset_free(j->keys);
+	j->keys = fresh;
+	return 0;
+}
+
 static void run_batch(struct xs_job *xs, struct xs_conn *conn, struct xs_req *req)
 {
 	struct engine_job *j = (struct engine_job *)xs;
 	struct walk w = { .req = req };
 	int r;
 
-	if (j->rescan) {
-		struct keyset *fresh = keyset_new(keyset_limits(j->keys));
-
-		if (!fresh) {
-			xs->err = -ENOMEM;
-			return;
-		}
-		r = walk_read_all(&w, j->domid, fresh);
-		if (r == 0) {
-			keyset_free(j->keys);
-			j->keys = fresh;
-		} else {
-			keyset_free(fresh);
-		}
-	} else {
+	if (j->rescan)
+		r = read_whole(&w, j);
+	else
 		r = walk_read_dirty(&w, j->domid, j->keys, j->paths, j->n_paths);
-	}
 	/*
 	 * Room again after the limit refused writes: the refused keys are not
 	 * kept, so only a whole read makes the keyset what xenstore holds (a
 	 * fresh keyset raises the flag again if it still does not fit).
 	 */
 	if (r == 0 && !j->rescan && keyset_limit_reached(j->keys) && keyset_clear_limit(j->keys)) {
-		struct keyset *fresh = keyset_new(keyset_limits(j->keys));
-
 		j->rescan = true;
-		r = fresh ? walk_read_all(&w, j->domid, fresh) : -ENOMEM;
-		if (r == 0) {
-			keyset_free(j->keys);
-			j->keys = fresh;
-		} else {
-			keyset_free(fresh);
-		}
+		r = read_whole(&w, j);
 	}
 	if (r != -ENOTCONN && j->rescan)
 		j->home_gone = walk_home_exists(&w, j->domid) == 0;
@@ -571,13 +565,13 @@ static void pump(struct engine *e)
 	size_t cap = xs_conn_workers(e->xs) * BULK_PER_WORKER;
 	struct lc_work w;
 
+	/* Departures come from the answers just given to the lifecycle, not from handing out work. */
 	forget_departed(e);
 	while (xs_conn_is_up(e->xs) && lc_next_listing(&e->lc, &w))
 		submit_work(e, &w);
 	while (xs_conn_is_up(e->xs) && xs_conn_bulk_backlog(e->xs) < cap &&
 	       lc_next_work(&e->lc, &w, busy, e))
 		submit_work(e, &w);
-	forget_departed(e);
 	if (lc_take_synchronised(&e->lc))
 		log_notice("xenstore synchronised: %zu domains", e->n_domains);
 }
@@ -718,6 +712,10 @@ static void job_done(struct xs_job *xs)
 			batch_done(e, j, t);
 		break;
 	case JOB_UNWATCH:
+		/* A watch left behind costs only events that its stale token filters out. */
+		if (xs->err < 0 && xs->err != -ENOTCONN)
+			log_debug("domain %u: cannot remove its watches: %s", j->domid,
+				  strerror(-xs->err));
 		break;
 	}
 	job_free(j);

@@ -269,6 +269,17 @@ static void schedule_finishing(struct xs_conn *conn)
 		evtimer_add(conn->continue_ev, &zero);
 }
 
+/*
+ * The next connection attempt, after the current backoff, which doubles up
+ * to reconnect_max_ms; a job that succeeds on a connection resets it.
+ */
+static void retry_later(struct xs_conn *conn)
+{
+	arm(conn->timer_ev, conn->backoff_ms);
+	conn->backoff_ms = conn->backoff_ms * 2 > conn->cfg.reconnect_max_ms ?
+		conn->cfg.reconnect_max_ms : conn->backoff_ms * 2;
+}
+
 /* Drops the handles; tells the owner from the loop; retries later. */
 static void mark_lost(struct xs_conn *conn)
 {
@@ -291,8 +302,8 @@ static void mark_lost(struct xs_conn *conn)
 	schedule_finishing(conn);
 	maybe_close_watch_handles(conn);
 	event_active(conn->lost_ev, 0, 0);
-	conn->backoff_ms = conn->cfg.reconnect_min_ms;
-	arm(conn->timer_ev, conn->backoff_ms);
+	/* Not reset here: a connection that is dropped as soon as it is made backs off too. */
+	retry_later(conn);
 }
 
 void xs_conn_drop(struct xs_conn *conn)
@@ -334,7 +345,7 @@ static void finish(struct xs_conn *conn, struct xs_job *job)
 		conn->bulk--;
 	if (job->err == -ENOTCONN && job->generation == conn->generation && conn->up)
 		mark_lost(conn);
-	else if (job->err != -ENOTCONN && conn->up)
+	else if (job->err == 0 && conn->up)
 		conn->backoff_ms = conn->cfg.reconnect_min_ms;
 	job->done(job);
 }
@@ -497,9 +508,7 @@ static void try_connect(struct xs_conn *conn)
 	return;
 retry:
 	close_watch_handles(conn);
-	arm(conn->timer_ev, conn->backoff_ms);
-	conn->backoff_ms = conn->backoff_ms * 2 > conn->cfg.reconnect_max_ms ?
-		conn->cfg.reconnect_max_ms : conn->backoff_ms * 2;
+	retry_later(conn);
 }
 
 static void run_probe(struct xs_job *job, struct xs_conn *conn, struct xs_req *req)
